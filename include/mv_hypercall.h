@@ -1,0 +1,43 @@
+/* The mapvisor paravirtual port: work that is cheap on the host and dear in
+ * an emulated guest kernel (ABI version MV_HC_ABI_VERSION).
+ *
+ * Calling convention (one VM exit per call):
+ *   rax = operation (MV_HC_*), rdi, rsi, rdx = arguments,
+ *   then  `outl %eax, %dx` with dx = mv_boot_info.hc_port.
+ *   On return rax holds the result: >= 0 success, -errno (Linux values) on error.
+ *   No other register is changed.
+ *
+ * All addresses are guest-physical; every (gpa, length) is bounds-checked by
+ * the VMM against guest RAM, and a bad one returns -EFAULT without touching
+ * anything. The port exists only when mv_boot_info.flags has MV_BOOT_F_HC;
+ * a kernel booted any other way (QEMU, PVH entry) uses plain instructions.
+ */
+#ifndef MAPVISOR_MV_HYPERCALL_H
+#define MAPVISOR_MV_HYPERCALL_H
+
+#define MV_HC_ABI_VERSION   1u
+#define MV_HC_PORT_DEFAULT  0x0510
+
+enum mv_hc_op {
+	MV_HC_VERSION       = 0,  /* -> MV_HC_ABI_VERSION */
+	MV_HC_EXIT          = 1,  /* rdi = status; does not return */
+	MV_HC_CONSOLE_WRITE = 2,  /* rdi = gpa, rsi = len -> bytes written */
+	MV_HC_PAGE_ZERO     = 3,  /* rdi = gpa (4 KiB aligned), rsi = pages -> 0 */
+	MV_HC_PAGE_COPY     = 4,  /* rdi = dst gpa, rsi = src gpa, rdx = pages -> 0 */
+	MV_HC_PAGE_DISCARD  = 5,  /* rdi = gpa, rsi = pages: contents become zero,
+	                           * host memory may be given back -> 0 */
+	MV_HC_LOAD_CR3      = 6,  /* rdi = new CR3 -> 0 */
+	MV_HC_BOOT_MARK     = 7,  /* rdi = MV_MARK_*: VMM samples KVM stats -> 0 */
+	MV_HC_NR
+};
+
+/* Points in the guest's life that the VMM records KVM statistics at. */
+enum mv_mark {
+	MV_MARK_BOOT_DONE = 1,    /* kernel could start a user program now */
+	MV_MARK_NR
+};
+
+/* Console writes longer than this are clamped (the call returns what it wrote). */
+#define MV_HC_CONSOLE_MAX   4096u
+
+#endif

@@ -1,0 +1,194 @@
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mv_boot.h"
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	unsigned shift = 0;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "b")))
+		end += strlen(end);
+	if (*end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+enum {
+	OPT_KERNEL = 'k', OPT_MEM = 'm', OPT_QUIET = 'q', OPT_VERBOSE = 'v', OPT_HELP = 'h',
+	OPT_MEM_FILE = 256, OPT_MEM_SHARE, OPT_HUGEPAGES, OPT_PREFAULT, OPT_CMDLINE,
+	OPT_ENTRY, OPT_PV, OPT_REPORT,
+};
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "mem-file", required_argument, NULL, OPT_MEM_FILE },
+	{ "mem-share", required_argument, NULL, OPT_MEM_SHARE },
+	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
+	{ "prefault", no_argument, NULL, OPT_PREFAULT },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "entry", required_argument, NULL, OPT_ENTRY },
+	{ "pv", required_argument, NULL, OPT_PV },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_print_usage(void)
+{
+	printf("usage: mapvisor run [options]     boot a guest kernel\n"
+	       "       mapvisor --help | --version\n"
+	       "Run `mapvisor run --help` for the options.\n");
+}
+
+void cli_print_run_help(void)
+{
+	printf(
+	"usage: mapvisor run [options]\n"
+	"\n"
+	"Boot an x86_64 kernel (ELF with a PVH note) in a KVM virtual machine.\n"
+	"\n"
+	"  -k, --kernel FILE       kernel ELF (default: guest/kernel.elf next to mapvisor)\n"
+	"  -m, --mem SIZE          guest RAM, a multiple of 2M, 16M..1T (default 256M);\n"
+	"                          suffixes K, M, G, T (binary)\n"
+	"      --mem-file PATH     back guest RAM with this file\n"
+	"      --mem-share MODE    shared: guest RAM is the file (created, or extended\n"
+	"                          if smaller; never truncated);\n"
+	"                          private: read from the file, writes stay in this\n"
+	"                          process (the file must exist and be large enough)\n"
+	"                          default: private\n"
+	"      --hugepages SIZE    2M or 1G hugetlbfs pages; with --mem-file the file\n"
+	"                          must be on a hugetlbfs mount of that page size\n"
+	"      --prefault          populate all of guest RAM before boot (MAP_POPULATE)\n"
+	"      --cmdline STRING    kernel command line (e.g. 'selftest=all')\n"
+	"      --entry MODE        auto (default): the 64-bit entry when the kernel has\n"
+	"                          a Mapvisor note; 64; pvh: the 32-bit PVH entry\n"
+	"      --pv MODE           paravirtual port: auto (default), on, off\n"
+	"      --report FILE|-     write a JSON report at exit ('-': stdout)\n"
+	"  -q, --quiet             no monitor messages, only the guest's output\n"
+	"  -v, --verbose           trace device accesses and exits\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Exit status: the guest's own status (0-255), except\n"
+	"  120 usage error, 121 monitor error, 122 guest crash (triple fault,\n"
+	"  unexpected exit, or the guest kernel's panic).\n");
+}
+
+int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
+{
+	memset(o, 0, sizeof(*o));
+	o->mem = CLI_DEFAULT_MEM;
+	o->mem_share = -1;
+	o->cmdline = "";
+	optind = 0;   /* glibc: full reinitialisation, so tests can parse twice */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+:k:m:qvh", run_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			o->kernel = optarg;
+			break;
+		case OPT_MEM:
+			if (cli_parse_size(optarg, &o->mem) < 0)
+				return mv_errf(e, "--mem: '%s' is not a size (e.g. 256M, 1G)", optarg);
+			break;
+		case OPT_MEM_FILE:
+			if (!optarg[0])
+				return mv_errf(e, "--mem-file: empty path");
+			o->mem_file = optarg;
+			break;
+		case OPT_MEM_SHARE:
+			if (!strcmp(optarg, "shared"))
+				o->mem_share = 1;
+			else if (!strcmp(optarg, "private"))
+				o->mem_share = 0;
+			else
+				return mv_errf(e, "--mem-share: '%s' is neither shared nor private", optarg);
+			break;
+		case OPT_HUGEPAGES:
+			if (!strcasecmp(optarg, "2M") || !strcasecmp(optarg, "2MB"))
+				o->hugepages = 2ull << 20;
+			else if (!strcasecmp(optarg, "1G") || !strcasecmp(optarg, "1GB"))
+				o->hugepages = 1ull << 30;
+			else
+				return mv_errf(e, "--hugepages: '%s' is not 2M or 1G", optarg);
+			break;
+		case OPT_PREFAULT:
+			o->prefault = true;
+			break;
+		case OPT_CMDLINE:
+			if (strlen(optarg) >= MV_CMDLINE_MAX)
+				return mv_errf(e, "--cmdline: longer than %u bytes", MV_CMDLINE_MAX - 1);
+			o->cmdline = optarg;
+			break;
+		case OPT_ENTRY:
+			if (!strcmp(optarg, "auto"))
+				o->entry = BOOT_ENTRY_AUTO;
+			else if (!strcmp(optarg, "64"))
+				o->entry = BOOT_ENTRY_64;
+			else if (!strcmp(optarg, "pvh"))
+				o->entry = BOOT_ENTRY_PVH;
+			else
+				return mv_errf(e, "--entry: '%s' is not auto, 64 or pvh", optarg);
+			break;
+		case OPT_PV:
+			if (!strcmp(optarg, "auto"))
+				o->pv = PV_AUTO;
+			else if (!strcmp(optarg, "on"))
+				o->pv = PV_ON;
+			else if (!strcmp(optarg, "off"))
+				o->pv = PV_OFF;
+			else
+				return mv_errf(e, "--pv: '%s' is not auto, on or off", optarg);
+			break;
+		case OPT_REPORT:
+			if (!optarg[0])
+				return mv_errf(e, "--report: empty path");
+			o->report = optarg;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case OPT_VERBOSE:
+			o->verbose = true;
+			break;
+		case OPT_HELP:
+			cli_print_run_help();
+			return 1;
+		case ':':
+			return mv_errf(e, "option %s needs a value", argv[optind - 1]);
+		default:
+			return mv_errf(e, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return mv_errf(e, "unexpected argument '%s'", argv[optind]);
+	if (o->mem_share >= 0 && !o->mem_file && !o->hugepages)
+		return mv_errf(e, "--mem-share needs --mem-file or --hugepages");
+	if (o->quiet && o->verbose)
+		return mv_errf(e, "--quiet and --verbose contradict each other");
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* The command line of `mapvisor run`. Parsing is separate from acting on it
+ * so a unit test can feed it any argv. */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "x86_boot.h"
+
+enum pv_mode { PV_AUTO, PV_ON, PV_OFF };
+
+struct run_opts {
+	const char *kernel;       /* NULL: the kernel built next to mapvisor */
+	uint64_t mem;
+	const char *mem_file;
+	int mem_share;            /* -1 not given, 0 private, 1 shared */
+	uint64_t hugepages;       /* 0, 2 MiB, 1 GiB */
+	bool prefault;
+	const char *cmdline;
+	enum boot_entry entry;
+	enum pv_mode pv;
+	const char *report;       /* NULL, "-" or a path */
+	bool quiet;
+	bool verbose;
+};
+
+#define CLI_DEFAULT_MEM (256ull << 20)
+
+/* Sizes: digits with an optional K, M, G or T suffix (binary; "KiB" and
+ * "MB"-style spellings too). 0 on success, -1 on junk, zero or overflow. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* 0: parsed; 1: --help was printed; -1: usage error in e. */
+int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e);
+
+void cli_print_usage(void);
+void cli_print_run_help(void);
+
+#endif

@@ -1,0 +1,20 @@
+/* The paravirtual port of include/mv_hypercall.h, and the exit port. */
+#ifndef VMM_HYPERCALL_H
+#define VMM_HYPERCALL_H
+
+#include <stdint.h>
+
+#include "guest_mem.h"
+
+struct vm;
+
+int hypercall_register(struct vm *vm, uint16_t port);
+int exit_port_register(struct vm *vm);
+
+/* The operations themselves, on guest memory only (unit-testable). Each
+ * returns >= 0 or -errno; a bad (gpa, length) is -EFAULT and touches nothing. */
+int64_t hc_page_zero(struct guest_mem *gm, gpa_t gpa, uint64_t pages);
+int64_t hc_page_copy(struct guest_mem *gm, gpa_t dst, gpa_t src, uint64_t pages);
+int64_t hc_page_discard(struct guest_mem *gm, gpa_t gpa, uint64_t pages);
+
+#endif

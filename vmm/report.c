@@ -1,0 +1,161 @@
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "vm.h"
+
+/* Addresses are hex strings: JSON numbers lose precision past 2^53. */
+static json_t *hex(uint64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof(b), "0x%" PRIx64, v);
+	return json_string(b);
+}
+
+static json_t *mmap_flag_names(int flags)
+{
+	static const struct { int bit; const char *name; } names[] = {
+		{ MAP_SHARED, "MAP_SHARED" },       { MAP_PRIVATE, "MAP_PRIVATE" },
+		{ MAP_ANONYMOUS, "MAP_ANONYMOUS" }, { MAP_NORESERVE, "MAP_NORESERVE" },
+		{ MAP_POPULATE, "MAP_POPULATE" },   { MAP_HUGETLB, "MAP_HUGETLB" },
+	};
+	json_t *a = json_array();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].bit)
+			json_array_append_new(a, json_string(names[i].name));
+	return a;
+}
+
+static json_t *backing_json(const struct guest_mem *gm, const struct gm_region *r)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "kind", json_string(gm_kind_name(gm->kind)));
+	json_object_set_new(b, "path", gm->path[0] ? json_string(gm->path) : json_null());
+	json_object_set_new(b, "offset", json_integer((json_int_t)r->offset));
+	json_object_set_new(b, "share", json_string(gm->cfg.shared ? "shared" : "private"));
+	json_object_set_new(b, "flags", mmap_flag_names(gm->mmap_flags));
+	json_object_set_new(b, "page_size", json_integer((json_int_t)gm->page_size));
+	json_object_set_new(b, "prefault", json_boolean(gm->cfg.prefault));
+	return b;
+}
+
+static json_t *regions_json(const struct guest_mem *gm)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < gm->nregions; i++) {
+		const struct gm_region *r = &gm->region[i];
+		json_t *o = json_object();
+		uint64_t resident = 0;
+		json_object_set_new(o, "name", json_string(r->name));
+		json_object_set_new(o, "gpa_start", hex(r->gpa));
+		json_object_set_new(o, "gpa_end", hex(r->gpa + r->size));
+		json_object_set_new(o, "size", json_integer((json_int_t)r->size));
+		json_object_set_new(o, "hva", hex((uint64_t)(uintptr_t)r->hva));
+		json_object_set_new(o, "kvm_slot", json_integer(r->slot));
+		json_object_set_new(o, "backing", backing_json(gm, r));
+		json_object_set_new(o, "pages", json_integer((json_int_t)(r->size >> 12)));
+		json_object_set_new(o, "resident_pages",
+				    gm_resident_pages(gm, r, &resident) == 0
+					    ? json_integer((json_int_t)resident)
+					    : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *sample_json(const struct vm_sample *s)
+{
+	if (!s->taken)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I}", "exits", (json_int_t)s->exits, "emulated_instructions",
+			 (json_int_t)s->insn_emulation, "wall_us", (json_int_t)(s->wall_ns / 1000));
+}
+
+static json_t *stats_json(const struct kvm_stats *st)
+{
+	json_t *o = json_object();
+	for (uint32_t i = 0; i < st->ndesc; i++)
+		if (kvm_stats_is_scalar(st, i))
+			json_object_set_new(o, kvm_stats_name(st, i),
+					    json_integer((json_int_t)kvm_stats_value(st, i)));
+	return o;
+}
+
+static const char *source_name(enum vm_exit_source s)
+{
+	static const char *const names[] = {
+		[VM_EXIT_NONE] = "none",
+		[VM_EXIT_GUEST] = "guest",
+		[VM_EXIT_CRASH] = "crash",
+		[VM_EXIT_MONITOR] = "monitor",
+	};
+	return names[s];
+}
+
+json_t *report_build(struct vm *vm)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	kvm_stats_refresh(&vm->vcpu_stats);
+	kvm_stats_refresh(&vm->vm_stats);
+
+	json_t *root = json_object();
+	json_object_set_new(root, "format", json_integer(REPORT_FORMAT_VERSION));
+	json_object_set_new(root, "memory",
+			    json_pack("{s:I, s:o}", "size", (json_int_t)vm->mem.size, "regions",
+				      regions_json(&vm->mem)));
+	json_object_set_new(root, "boot",
+			    json_pack("{s:s, s:b, s:b}", "entry", boot_entry_name(vm->entry),
+				      "hypercalls", vm->boot.hc, "cpl0_emulated",
+				      vm->boot.cpl0_emulated));
+	json_object_set_new(root, "exit",
+			    json_pack("{s:s, s:i, s:s}", "source", source_name(vm->exit_source),
+				      "status", vm->exit_status, "reason", vm->exit_reason));
+	json_t *kvm = json_object();
+	json_object_set_new(kvm, "boot_done", sample_json(&vm->boot_done));
+	json_object_set_new(kvm, "at_exit", sample_json(&vm->at_exit));
+	json_object_set_new(kvm, "vcpu", stats_json(&vm->vcpu_stats));
+	json_object_set_new(kvm, "vm", stats_json(&vm->vm_stats));
+	json_object_set_new(root, "kvm", kvm);
+	json_object_set_new(
+		root, "host",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "setup_us",
+			  (json_int_t)(vm->setup_ns / 1000), "user_cpu_us",
+			  (json_int_t)(ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec),
+			  "system_cpu_us",
+			  (json_int_t)(ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec),
+			  "minor_faults", (json_int_t)ru.ru_minflt, "major_faults",
+			  (json_int_t)ru.ru_majflt, "hypercalls", (json_int_t)vm->hypercalls,
+			  "console_bytes", (json_int_t)vm->serial.bytes_out));
+	return root;
+}
+
+int report_write(struct vm *vm, const char *path)
+{
+	json_t *root = report_build(vm);
+	if (!root) {
+		errno = ENOMEM;
+		return -1;
+	}
+	FILE *f = stdout;
+	if (path[0] != '-' || path[1]) {
+		f = fopen(path, "we");
+		if (!f) {
+			json_decref(root);
+			return -1;
+		}
+	}
+	int r = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (r == 0 && fputc('\n', f) == EOF)
+		r = -1;
+	if (f == stdout)
+		r |= fflush(f);
+	else
+		r |= fclose(f);
+	json_decref(root);
+	return r ? -1 : 0;
+}
