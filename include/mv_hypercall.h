@@ -2,8 +2,9 @@
  * an emulated guest kernel (ABI version MV_HC_ABI_VERSION).
  *
  * Calling convention (one VM exit per call):
- *   rax = operation (MV_HC_*), rdi, rsi, rdx = arguments,
- *   then  `outl %eax, %dx` with dx = mv_boot_info.hc_port.
+ *   rax = operation (MV_HC_*), rdi, rsi, rcx = arguments,
+ *   then  `outl %eax, %dx` with dx = mv_boot_info.hc_port
+ *   (rdx holds the port, so the third argument travels in rcx).
  *   On return rax holds the result: >= 0 success, -errno (Linux values) on error.
  *   No other register is changed.
  *
@@ -23,7 +24,7 @@ enum mv_hc_op {
 	MV_HC_EXIT          = 1,  /* rdi = status; does not return */
 	MV_HC_CONSOLE_WRITE = 2,  /* rdi = gpa, rsi = len -> bytes written */
 	MV_HC_PAGE_ZERO     = 3,  /* rdi = gpa (4 KiB aligned), rsi = pages -> 0 */
-	MV_HC_PAGE_COPY     = 4,  /* rdi = dst gpa, rsi = src gpa, rdx = pages -> 0 */
+	MV_HC_PAGE_COPY     = 4,  /* rdi = dst gpa, rsi = src gpa, rcx = pages -> 0 */
 	MV_HC_PAGE_DISCARD  = 5,  /* rdi = gpa, rsi = pages: contents become zero,
 	                           * host memory may be given back -> 0 */
 	MV_HC_LOAD_CR3      = 6,  /* rdi = new CR3 -> 0 */

@@ -57,9 +57,9 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-void cli_print_usage(void)
+void cli_print_usage(FILE *f)
 {
-	printf("usage: mapvisor run [options]     boot a guest kernel\n"
+	fprintf(f, "usage: mapvisor run [options]     boot a guest kernel\n"
 	       "       mapvisor --help | --version\n"
 	       "Run `mapvisor run --help` for the options.\n");
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "x86_boot.h"
@@ -35,7 +36,7 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* 0: parsed; 1: --help was printed; -1: usage error in e. */
 int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e);
 
-void cli_print_usage(void);
+void cli_print_usage(FILE *f);
 void cli_print_run_help(void);
 
 #endif

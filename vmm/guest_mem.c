@@ -203,6 +203,8 @@ int gm_init(struct guest_mem *gm, const struct gm_config *cfg, struct mv_err *e)
 	return 0;
 fail:
 	gm_destroy(gm);
+	if (gm->file_created)
+		unlink(cfg->path);   /* leave no half-made file behind */
 	return -1;
 }
 

@@ -111,7 +111,7 @@ static void hypercall_out(struct vm *vm, void *opaque, uint16_t port, const uint
 		ret = hc_page_zero(&vm->mem, r.rdi, r.rsi);
 		break;
 	case MV_HC_PAGE_COPY:
-		ret = hc_page_copy(&vm->mem, r.rdi, r.rsi, r.rdx);
+		ret = hc_page_copy(&vm->mem, r.rdi, r.rsi, r.rcx);
 		break;
 	case MV_HC_PAGE_DISCARD:
 		ret = hc_page_discard(&vm->mem, r.rdi, r.rsi);

@@ -168,13 +168,13 @@ int main(int argc, char **argv)
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (argc < 2) {
-		cli_print_usage();
+		cli_print_usage(stderr);
 		return MV_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1, t0);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		cli_print_usage();
+		cli_print_usage(stdout);
 		return MV_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {

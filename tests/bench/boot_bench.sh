@@ -18,7 +18,7 @@ for i in $(seq "$RUNS"); do
 	t0=$(now)
 	"$M" run -q --kernel "$K" --mem 256M --report "$T/r$i.json" >/dev/null
 	t1=$(now)
-	qemu-system-x86_64 -M microvm -enable-kvm -cpu host -nodefaults -no-user-config \
+	qemu-system-x86_64 -M microvm -enable-kvm -nodefaults -no-user-config \
 		-nographic -serial stdio -m 256M -device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$K" </dev/null >/dev/null 2>&1 || true
 	t2=$(now)

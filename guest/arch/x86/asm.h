@@ -1,0 +1,39 @@
+/* Constants for assembly files. The shared headers use C suffixes (ull)
+ * and structs that gas cannot read, so the few values the .S files need are
+ * repeated here; arch/x86/asm_check.c pins each one to its C original. */
+#ifndef GUEST_ARCH_X86_ASM_H
+#define GUEST_ARCH_X86_ASM_H
+
+#define ASM_KERNEL_VIRT_BASE 0xffffffff80000000
+#define ASM_SEL_KCODE        0x08
+#define ASM_SEL_KDATA        0x10
+
+#define ASM_PTE_P            0x1
+#define ASM_PTE_W            0x2
+#define ASM_PTE_PS           0x80
+#define ASM_PTE_NX_HI        0x80000000   /* bit 63, as the high dword */
+#define ASM_2M               0x200000
+
+#define ASM_CR0_PE           0x1
+#define ASM_CR0_WP           0x10000
+#define ASM_CR0_PG           0x80000000
+#define ASM_CR4_PAE          0x20
+#define ASM_MSR_EFER         0xc0000080
+#define ASM_EFER_SCE         0x1
+#define ASM_EFER_LME         0x100
+#define ASM_EFER_NXE         0x800
+
+/* Descriptor words of the transition GDT (flat, long-mode code). */
+#define ASM_GDT_KCODE        0x00af9b000000ffff
+#define ASM_GDT_KDATA        0x00cf93000000ffff
+
+#define ASM_BOOT_STACK_SIZE  16384
+#define ASM_TRAP_STUB_SIZE   16
+#define ASM_EFAULT           14
+
+/* PML4 slots of the PVH boot page tables */
+#define ASM_PML4_DIRECT      256   /* MV_DIRECT_MAP_BASE */
+#define ASM_PML4_KERNEL      511   /* MV_KERNEL_VIRT_BASE */
+#define ASM_PDPT_KERNEL      510
+
+#endif

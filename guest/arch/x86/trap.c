@@ -1,0 +1,106 @@
+/* Exception dispatch: faults inside a probe resume at their fixup; anything
+ * else is fatal and dumps the machine state with a backtrace. */
+#include <stdint.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/machine.h"
+#include "arch/x86/trap.h"
+#include "kernel/printk.h"
+#include "mv_exit.h"
+#include "x86.h"
+
+/* One entry per instruction that may fault on purpose (trap_entry.S). */
+struct trap_extable {
+	uint64_t insn;
+	uint64_t fixup;
+};
+
+extern const struct trap_extable __extable_start[], __extable_end[];
+extern const uint8_t _kernel_start[], _kernel_end[];
+
+#define BACKTRACE_MAX 16
+
+static const char *const trap_names[X86_NR_EXCEPTIONS] = {
+	[0] = "#DE divide error",     [1] = "#DB debug",
+	[2] = "NMI",                  [3] = "#BP breakpoint",
+	[4] = "#OF overflow",         [5] = "#BR bound range",
+	[6] = "#UD invalid opcode",   [7] = "#NM device not available",
+	[8] = "#DF double fault",     [9] = "coprocessor overrun",
+	[10] = "#TS invalid TSS",     [11] = "#NP segment not present",
+	[12] = "#SS stack fault",     [13] = "#GP general protection",
+	[14] = "#PF page fault",      [16] = "#MF x87 error",
+	[17] = "#AC alignment check", [18] = "#MC machine check",
+	[19] = "#XM SIMD error",      [20] = "#VE virtualization",
+	[21] = "#CP control protection",
+};
+
+static struct trap_fault last_fault;
+
+const struct trap_fault *trap_last_fault(void)
+{
+	return &last_fault;
+}
+
+static const struct trap_extable *trap_find_fixup(uint64_t rip)
+{
+	for (const struct trap_extable *e = __extable_start; e < __extable_end; e++)
+		if (e->insn == rip)
+			return e;
+	return 0;
+}
+
+static int trap_in_kernel(uint64_t a)
+{
+	return a >= (uint64_t)_kernel_start && a + 16 <= (uint64_t)_kernel_end;
+}
+
+static void trap_backtrace(uint64_t rbp)
+{
+	printk("backtrace:\n");
+	for (int i = 0; i < BACKTRACE_MAX && trap_in_kernel(rbp) && !(rbp & 7); i++) {
+		const uint64_t *fp = (const uint64_t *)rbp;
+		printk("  [%d] %lx\n", i, fp[1]);
+		if (fp[0] <= rbp) /* stacks grow down: callers live higher */
+			break;
+		rbp = fp[0];
+	}
+}
+
+static _Noreturn void trap_fatal(const struct trap_frame *f, uint64_t cr2)
+{
+	const char *name = f->vector < X86_NR_EXCEPTIONS && trap_names[f->vector]
+				   ? trap_names[f->vector]
+				   : "reserved";
+
+	printk("\nunhandled exception %lu (%s) error %lx\n", f->vector, name, f->error);
+	printk("RIP %04lx:%016lx RFLAGS %016lx\n", f->cs, f->rip, f->rflags);
+	printk("RSP %04lx:%016lx", f->ss, f->rsp);
+	if (f->vector == X86_VEC_PF)
+		printk(" CR2 %016lx (%s %s %s)", cr2, f->error & X86_PF_P ? "protection" : "not-present",
+		       f->error & X86_PF_I ? "fetch" : f->error & X86_PF_W ? "write" : "read",
+		       f->error & X86_PF_U ? "user" : "kernel");
+	printk("\nRAX %016lx RBX %016lx RCX %016lx\n", f->rax, f->rbx, f->rcx);
+	printk("RDX %016lx RSI %016lx RDI %016lx\n", f->rdx, f->rsi, f->rdi);
+	printk("RBP %016lx R8  %016lx R9  %016lx\n", f->rbp, f->r8, f->r9);
+	printk("R10 %016lx R11 %016lx R12 %016lx\n", f->r10, f->r11, f->r12);
+	printk("R13 %016lx R14 %016lx R15 %016lx\n", f->r13, f->r14, f->r15);
+	printk("  [-] %lx\n", f->rip);
+	trap_backtrace(f->rbp);
+	machine_exit(MV_EXIT_GUEST_CRASH);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	uint64_t cr2 = f->vector == X86_VEC_PF ? read_cr2() : 0;
+	const struct trap_extable *e = trap_find_fixup(f->rip);
+
+	if (e && f->vector != X86_VEC_DF) {
+		last_fault.vector = f->vector;
+		last_fault.error = f->error;
+		last_fault.cr2 = cr2;
+		last_fault.rip = f->rip;
+		f->rip = e->fixup;
+		return;
+	}
+	trap_fatal(f, cr2);
+}

@@ -1,0 +1,33 @@
+/* Exceptions: the frame the entry stubs build, dispatch, and fault probing. */
+#ifndef GUEST_ARCH_X86_TRAP_H
+#define GUEST_ARCH_X86_TRAP_H
+
+#include <stdint.h>
+
+#define TRAP_STUB_SIZE 16
+
+/* Layout fixed by trap_entry.S: GPRs pushed by trap_common, then vector and
+ * error code pushed by the stub, then the CPU's interrupt frame. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* What the last fault caught by a fixup looked like. */
+struct trap_fault {
+	uint64_t vector;
+	uint64_t error;
+	uint64_t cr2;
+	uint64_t rip;
+};
+
+void trap_init(void);
+void trap_dispatch(struct trap_frame *f);
+const struct trap_fault *trap_last_fault(void);
+
+long trap_probe_read(const volatile void *addr, uint64_t *out);
+long trap_probe_write(volatile void *addr, uint64_t val);
+
+#endif

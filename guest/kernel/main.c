@@ -1,0 +1,120 @@
+/* kmain: the boot sequence shared by both entries. Everything before the
+ * MV_MARK_BOOT_DONE hypercall is on the measured boot path, where each
+ * instruction is emulated: no loops over memory, no per-byte exits. */
+#include <stdint.h>
+
+#include "arch/x86/hypercall.h"
+#include "arch/x86/machine.h"
+#include "arch/x86/trap.h"
+#include "kernel/bootinfo.h"
+#include "kernel/console.h"
+#include "kernel/printk.h"
+#include "kernel/selftest.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "mv_boot.h"
+#include "mv_exit.h"
+#include "mv_hypercall.h"
+#include "x86.h"
+
+#define KERNEL_VERSION "0.1"
+#define KERNEL_LOW_RESERVED 0x100000ull   /* below 1 MiB: firmware land */
+#define PVH_DIRECT_MAPPED   X86_1G        /* what pvh_start32 maps */
+
+extern const uint8_t _kernel_end[];
+
+static struct bootinfo boot;
+
+static void kmain_mm_init(void)
+{
+	page_reserve(0, KERNEL_LOW_RESERVED);
+	page_reserve(0, kernel_virt_to_phys(_kernel_end));
+	if (boot.mv)
+		page_reserve(boot.pgtable_start, boot.pgtable_end);
+	for (uint32_t i = 0; i < boot.nmemmap; i++) {
+		const struct hvm_memmap_table_entry *e = &boot.memmap[i];
+		if (e->type == HVM_MEMMAP_TYPE_RAM && page_add_range(e->addr, e->addr + e->size))
+			printk("mm: too many RAM ranges, ignoring %lx+%lx\n", e->addr, e->size);
+	}
+	page_ops_init((boot.mv_flags & MV_BOOT_F_CPL0_EMULATED) != 0);
+}
+
+/* The PVH tables map 1 GiB; extend the direct map over the rest of RAM
+ * (tables come from the lowest RAM, which is already mapped). */
+static void kmain_direct_map_rest(void)
+{
+	if (boot.mv_flags & MV_BOOT_F_DIRECT_MAP_ALL || boot.ram_top <= PVH_DIRECT_MAPPED)
+		return;
+	for (uint32_t i = 0; i < boot.nmemmap; i++) {
+		const struct hvm_memmap_table_entry *e = &boot.memmap[i];
+		if (e->type != HVM_MEMMAP_TYPE_RAM)
+			continue;
+		uint64_t pa = e->addr & ~(X86_2M - 1);
+		if (pa < PVH_DIRECT_MAPPED)
+			pa = PVH_DIRECT_MAPPED;
+		for (; pa < e->addr + e->size; pa += X86_2M) {
+			int err = pgtable_map_2m(MV_DIRECT_MAP_BASE + pa, pa, X86_PTE_W | X86_PTE_NX);
+			if (err && err != -EEXIST /* 2 MiB shared with the previous range */)
+				panic("direct map at %lx: error %d", pa, err);
+		}
+	}
+}
+
+static void kmain_banner(void)
+{
+	printk("mapvisor guest kernel " KERNEL_VERSION "\nRAM: %lu MiB\n", boot.ram_bytes >> 20);
+	for (uint32_t i = 0; i < boot.nmemmap; i++) {
+		const struct hvm_memmap_table_entry *e = &boot.memmap[i];
+		if (!e->size)
+			continue;
+		uint64_t kib = e->size >> 10;
+		printk("  mem %lx-%lx %lu %s %s\n", e->addr, e->addr + e->size - 1,
+		       kib >= 1024 ? kib >> 10 : kib, kib >= 1024 ? "MiB" : "KiB",
+		       bootinfo_memtype(e->type));
+	}
+	printk("cmdline: %s\nparavirt: %s\n", boot.cmdline,
+	       !hc_available() ? "off" : page_ops_paravirt() ? "on (page ops via port)" : "on");
+}
+
+static void kmain_crash(const char *how)
+{
+	if (!how[0])
+		return;
+	printk("crash=%s requested\n", how);
+	if (!strcmp(how, "pf"))
+		*(volatile uint64_t *)0x0000100000000000ull = 1;
+	else if (!strcmp(how, "panic"))
+		panic("crash=panic requested");
+	else if (!strcmp(how, "triple"))
+		machine_triple_fault();
+	printk("crash: unknown kind '%s'\n", how);
+}
+
+void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)
+{
+	char opt[BOOTINFO_CMDLINE_MAX];
+
+	bootinfo_parse_mv(&boot, boot_info_gpa);
+	hc_init(boot.hc_port);
+	cons_init(hc_available());
+	trap_init();
+	if (boot_info_gpa && !boot.mv)
+		printk("warning: mv_boot_info at %lx is not valid, ignored\n", boot_info_gpa);
+	if (bootinfo_parse_start(&boot, start_info_gpa))
+		panic("no valid hvm_start_info at %lx", start_info_gpa);
+	kmain_mm_init();
+	kmain_direct_map_rest();
+	kmain_banner();
+	hc_call(MV_HC_BOOT_MARK, MV_MARK_BOOT_DONE, 0);
+
+	opt[0] = '\0';
+	bootinfo_cmdline_get(&boot, "crash", opt, sizeof(opt));
+	kmain_crash(opt);
+
+	if (bootinfo_cmdline_get(&boot, "selftest", opt, sizeof(opt)) == 0)
+		machine_exit(selftest_run(opt) ? 1 : MV_EXIT_OK);
+	machine_exit(MV_EXIT_OK);
+}

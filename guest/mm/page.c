@@ -1,0 +1,126 @@
+/* Physical page allocator. Pages come from the free list first (recently
+ * freed, likely still mapped in the host), then from the frontier of the
+ * lowest range that still has untouched pages. */
+#include "mm/page.h"
+#include "lib/errno.h"
+#include "mm/mm_hooks.h"
+#include "x86.h"
+
+struct page_range {
+	uint64_t next;   /* frontier: first page never handed out */
+	uint64_t end;
+	uint64_t start;
+};
+
+static struct page_range ranges[PAGE_RANGES_MAX];
+static unsigned nranges, cur;
+static struct page_range reserved[PAGE_RESERVED_MAX];
+static unsigned nreserved;
+static uint64_t free_head;      /* pa of the first free page, 0 if none */
+static struct page_stats stats;
+
+int page_reserve(uint64_t start, uint64_t end)
+{
+	if (nreserved == PAGE_RESERVED_MAX)
+		return -ENOMEM;
+	reserved[nreserved].start = start;
+	reserved[nreserved].end = end;
+	nreserved++;
+	return 0;
+}
+
+/* Keep ranges sorted so the frontier moves from low to high memory. */
+static int page_insert(uint64_t start, uint64_t end)
+{
+	unsigned i;
+
+	if (nranges == PAGE_RANGES_MAX)
+		return -ENOMEM;
+	for (i = nranges; i > 0 && ranges[i - 1].start > start; i--)
+		ranges[i] = ranges[i - 1];
+	ranges[i].start = ranges[i].next = start;
+	ranges[i].end = end;
+	nranges++;
+	stats.total += (end - start) >> X86_PAGE_SHIFT;
+	return 0;
+}
+
+static int page_add_from(uint64_t start, uint64_t end, unsigned first_hole)
+{
+	for (unsigned i = first_hole; i < nreserved && start < end; i++) {
+		const struct page_range *r = &reserved[i];
+		if (r->end <= start || r->start >= end)
+			continue;
+		if (r->start > start) {
+			int err = page_add_from(start, r->start, i + 1);
+			if (err)
+				return err;
+		}
+		start = r->end;
+	}
+	if (start >= end)
+		return 0;
+	return page_insert(start, end);
+}
+
+int page_add_range(uint64_t start, uint64_t end)
+{
+	start = (start + X86_PAGE_SIZE - 1) & ~(X86_PAGE_SIZE - 1);
+	end &= ~(X86_PAGE_SIZE - 1);
+	if (start == 0) /* 0 is the "no page" value */
+		start = X86_PAGE_SIZE;
+	if (start >= end)
+		return 0;
+	return page_add_from(start, end, 0);
+}
+
+uint64_t page_alloc(void)
+{
+	uint64_t pa = free_head;
+
+	if (pa) {
+		free_head = *(uint64_t *)phys_to_virt(pa);
+		stats.listed--;
+	} else {
+		for (; cur < nranges; cur++) {
+			if (ranges[cur].next < ranges[cur].end) {
+				pa = ranges[cur].next;
+				ranges[cur].next += X86_PAGE_SIZE;
+				break;
+			}
+		}
+		if (!pa)
+			return 0;
+	}
+	stats.allocated++;
+	return pa;
+}
+
+bool page_is_usable(uint64_t pa)
+{
+	for (unsigned i = 0; i < nranges; i++)
+		if (pa >= ranges[i].start && pa < ranges[i].end)
+			return true;
+	return false;
+}
+
+uint64_t page_top(void)
+{
+	return nranges ? ranges[nranges - 1].end : 0;
+}
+
+int page_free(uint64_t pa)
+{
+	if (!pa || (pa & (X86_PAGE_SIZE - 1)) || !stats.allocated)
+		return -EINVAL;
+	*(uint64_t *)phys_to_virt(pa) = free_head;
+	free_head = pa;
+	stats.listed++;
+	stats.allocated--;
+	return 0;
+}
+
+void page_get_stats(struct page_stats *st)
+{
+	*st = stats;
+}

@@ -1,0 +1,106 @@
+/* Page-table walks (Intel SDM Vol. 3A 4.5). Missing intermediate tables are
+ * allocated and zeroed; a large page in the way of a smaller mapping is an
+ * error, not something to split silently. */
+#include <stdbool.h>
+
+#include "lib/errno.h"
+#include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "x86.h"
+
+#define PGTABLE_TOP_SHIFT 39
+#define PGTABLE_LEVEL_BITS 9
+#define PGTABLE_2M_SHIFT 21
+
+static uint64_t *pgtable_table(uint64_t entry)
+{
+	return phys_to_virt(entry & X86_PTE_ADDR);
+}
+
+/* Returns the entry for va at the level whose pages are 1 << leaf_shift,
+ * or 0 with *err set. */
+static uint64_t *pgtable_walk(uint64_t va, unsigned leaf_shift, bool alloc, uint64_t user,
+			      int *err)
+{
+	uint64_t *table = pgtable_table(arch_read_cr3());
+
+	for (unsigned shift = PGTABLE_TOP_SHIFT; shift > leaf_shift; shift -= PGTABLE_LEVEL_BITS) {
+		uint64_t *e = &table[(va >> shift) & (X86_PT_ENTRIES - 1)];
+		if (!(*e & X86_PTE_P)) {
+			if (!alloc) {
+				*err = -ENOENT;
+				return 0;
+			}
+			uint64_t pa = page_alloc();
+			if (!pa) {
+				*err = -ENOMEM;
+				return 0;
+			}
+			page_zero(pa);
+			*e = pa | X86_PTE_P | X86_PTE_W | user;
+		} else if (*e & X86_PTE_PS) {
+			*err = -EEXIST;
+			return 0;
+		} else {
+			*e |= user;
+		}
+		table = pgtable_table(*e);
+	}
+	return &table[(va >> leaf_shift) & (X86_PT_ENTRIES - 1)];
+}
+
+static int pgtable_set(uint64_t va, uint64_t pa, uint64_t flags, unsigned shift, uint64_t ps)
+{
+	uint64_t size = 1ull << shift;
+	int err = 0;
+
+	if ((va | pa) & (size - 1))
+		return -EINVAL;
+	uint64_t *e = pgtable_walk(va, shift, true, flags & X86_PTE_U, &err);
+	if (!e)
+		return err;
+	if (*e & X86_PTE_P)
+		return -EEXIST;
+	*e = pa | flags | ps | X86_PTE_P;
+	return 0;
+}
+
+int pgtable_map(uint64_t va, uint64_t pa, uint64_t flags)
+{
+	return pgtable_set(va, pa, flags, X86_PAGE_SHIFT, 0);
+}
+
+int pgtable_map_2m(uint64_t va, uint64_t pa, uint64_t flags)
+{
+	return pgtable_set(va, pa, flags, PGTABLE_2M_SHIFT, X86_PTE_PS);
+}
+
+int pgtable_lookup(uint64_t va, uint64_t *pte)
+{
+	int err = 0;
+	uint64_t *e = pgtable_walk(va, X86_PAGE_SHIFT, false, 0, &err);
+
+	if (!e)
+		return err;
+	if (!(*e & X86_PTE_P))
+		return -ENOENT;
+	*pte = *e;
+	return 0;
+}
+
+int pgtable_unmap(uint64_t va, uint64_t *old_pa)
+{
+	int err = 0;
+	uint64_t *e = pgtable_walk(va, X86_PAGE_SHIFT, false, 0, &err);
+
+	if (!e)
+		return err;
+	if (!(*e & X86_PTE_P))
+		return -ENOENT;
+	if (old_pa)
+		*old_pa = *e & X86_PTE_ADDR;
+	*e = 0;
+	arch_invlpg(va);
+	return 0;
+}
