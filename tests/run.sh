@@ -1,10 +1,12 @@
 #!/bin/sh
-# The whole test suite: Check unit tests, platform tests, boot tests.
+# The whole test suite: Check unit tests, platform tests, boot tests, then the
+# unit and monitor boot tests again on the ASan+UBSan build (SAN_BUILD).
 # Each test prints PASS/FAIL/SKIP lines; the last line counts them.
 # A boot test script exits 0 (pass), 77 (skip, reason on its last output line)
 # or anything else (fail).
 set -u
 BUILD=${BUILD:-build}
+SAN_BUILD=${SAN_BUILD:-}
 export BUILD
 cd "$(dirname "$0")/.." || exit 2
 pass=0 fail=0 skip=0
@@ -19,8 +21,8 @@ result() {   # name status outfile
 	esac
 }
 
-echo "== unit tests (Check)"
-for t in "$BUILD"/tests/test_*; do
+unit_tests() {   # build-dir label
+for t in "$1"/tests/test_*; do
 	[ -x "$t" ] || continue
 	case $t in *.o|*.d) continue ;; esac
 	n=$(basename "$t")
@@ -28,8 +30,21 @@ for t in "$BUILD"/tests/test_*; do
 	st=$?
 	grep -E '^[0-9]+%: Checks' "$log/$n" | sed "s/^/  $n: /"
 	grep '^SKIP' "$log/$n" | sed "s/^/  $n: /"
-	result "$n" $st "$log/$n"
+	result "$n$2" $st "$log/$n"
 done
+}
+
+boot_tests() {   # build-dir label skip-pattern
+for t in tests/boot/*.sh; do
+	n=$(basename "$t" .sh)
+	case $n in $3) continue ;; esac
+	BUILD=$1 sh "$t" >"$log/$n" 2>&1
+	result "$n$2" $? "$log/$n"
+done
+}
+
+echo "== unit tests (Check)"
+unit_tests "$BUILD" ""
 
 if [ -x tests/platform/run.sh ]; then
 	echo "== platform tests"
@@ -40,11 +55,14 @@ if [ -x tests/platform/run.sh ]; then
 fi
 
 echo "== boot tests"
-for t in tests/boot/*.sh; do
-	n=$(basename "$t" .sh)
-	sh "$t" >"$log/$n" 2>&1
-	result "$n" $? "$log/$n"
-done
+boot_tests "$BUILD" "" "-"
+
+if [ -n "$SAN_BUILD" ]; then
+	echo "== unit tests, ASan+UBSan build"
+	unit_tests "$SAN_BUILD" "[san]"
+	echo "== boot tests of the monitor, ASan+UBSan build"
+	boot_tests "$SAN_BUILD" "[san]" "qemu"
+fi
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -88,7 +88,8 @@ void cli_print_run_help(void)
 	"                          a Mapvisor note; 64; pvh: the 32-bit PVH entry\n"
 	"      --pv MODE           paravirtual port: auto (default), on, off\n"
 	"      --report FILE|-     write a JSON report at exit ('-': stdout)\n"
-	"  -q, --quiet             no monitor messages, only the guest's output\n"
+	"  -q, --quiet             only the guest's own output: no monitor messages, and\n"
+	"                          'quiet' on the kernel command line (no banner)\n"
 	"  -v, --verbose           trace device accesses and exits\n"
 	"  -h, --help              this text\n"
 	"\n"
@@ -105,8 +106,8 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 	o->cmdline = "";
 	optind = 0;   /* glibc: full reinitialisation, so tests can parse twice */
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+:k:m:qvh", run_options, NULL)) != -1) {
+	int c, at = 1;   /* at: the argument getopt is scanning */
+	for (; (c = getopt_long(argc, argv, "+:k:m:qvh", run_options, NULL)) != -1; at = optind) {
 		switch (c) {
 		case OPT_KERNEL:
 			o->kernel = optarg;
@@ -181,7 +182,11 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 		case ':':
 			return mv_errf(e, "option %s needs a value", argv[optind - 1]);
 		default:
-			return mv_errf(e, "unknown option '%s'", argv[optind - 1]);
+			/* In a cluster like -xq getopt has not moved past the argument
+			 * yet; a long option is named whole (optopt is unreliable there). */
+			if (at < argc && (!strncmp(argv[at], "--", 2) || !optopt))
+				return mv_errf(e, "unknown option '%s'", argv[at]);
+			return mv_errf(e, "unknown option '-%c'", optopt);
 		}
 	}
 	if (optind < argc)

@@ -106,6 +106,16 @@ static int cmd_run(int argc, char **argv, struct timespec t0)
 	}
 	log_quiet = o.quiet;
 	log_verbose = o.verbose;
+	char cmdline[MV_CMDLINE_MAX];
+	if (o.quiet) {   /* the kernel keeps its own messages to itself too */
+		int n = snprintf(cmdline, sizeof(cmdline), "%s%squiet", o.cmdline,
+				 o.cmdline[0] ? " " : "");
+		if (n < 0 || (size_t)n >= sizeof(cmdline)) {
+			log_err("--cmdline: no room to add 'quiet' for -q");
+			return MV_EXIT_USAGE;
+		}
+		o.cmdline = cmdline;
+	}
 	if (!o.kernel && !(o.kernel = default_kernel(kpath, sizeof(kpath)))) {
 		log_err("no kernel: give --kernel FILE (none was built next to mapvisor)");
 		return MV_EXIT_MONITOR;

@@ -74,27 +74,41 @@ static int map_direct_gb(struct pt_alloc *a, uint64_t *pdpt, gpa_t gb, bool gbpa
 	return 0;
 }
 
+/* The direct-map PDPT for physical address pa, made on first use: one PDPT
+ * covers 512 GiB, and RAM may be larger. */
+static uint64_t *direct_pdpt(struct pt_alloc *a, uint64_t *pml4, gpa_t pa, struct mv_err *e)
+{
+	uint64_t *slot = &pml4[X86_PML4_INDEX(MV_DIRECT_MAP_BASE + pa)];
+	if (*slot & X86_PTE_P)
+		return gm_ptr(a->gm, *slot & X86_PTE_ADDR, X86_PAGE_SIZE);
+	gpa_t gpa;
+	uint64_t *pdpt = pt_new(a, &gpa, e);
+	if (pdpt)
+		*slot = gpa | X86_PTE_P | X86_PTE_W;
+	return pdpt;
+}
+
 static int build_page_tables(struct guest_mem *gm, bool gbpages, struct mv_err *e)
 {
 	struct pt_alloc a = { .gm = gm, .next = MV_GPA_PGTABLE };
-	gpa_t pml4_gpa, dpdpt_gpa, kpdpt_gpa, kpd_gpa;
+	gpa_t pml4_gpa, kpdpt_gpa, kpd_gpa;
 	uint64_t *pml4 = pt_new(&a, &pml4_gpa, e);
-	uint64_t *dpdpt = pml4 ? pt_new(&a, &dpdpt_gpa, e) : NULL;
-	uint64_t *kpdpt = dpdpt ? pt_new(&a, &kpdpt_gpa, e) : NULL;
+	uint64_t *kpdpt = pml4 ? pt_new(&a, &kpdpt_gpa, e) : NULL;
 	uint64_t *kpd = kpdpt ? pt_new(&a, &kpd_gpa, e) : NULL;
 	if (!kpd)
 		return -1;
 
-	/* One PDPT covers 512 GiB, more than GM_MAX_SIZE plus the hole. */
 	for (gpa_t gb = 0; gb < gm_end(gm); gb += X86_1G) {
 		bool any = false;
 		for (int r = 0; r < gm->nregions; r++)
 			any |= gm->region[r].gpa < gb + X86_1G &&
 			       gb < gm->region[r].gpa + gm->region[r].size;
-		if (any && map_direct_gb(&a, dpdpt, gb, gbpages, e) < 0)
+		if (!any)
+			continue;
+		uint64_t *pdpt = direct_pdpt(&a, pml4, gb, e);
+		if (!pdpt || map_direct_gb(&a, pdpt, gb, gbpages, e) < 0)
 			return -1;
 	}
-	pml4[X86_PML4_INDEX(MV_DIRECT_MAP_BASE)] = dpdpt_gpa | X86_PTE_P | X86_PTE_W;
 
 	for (int i = 0; i < X86_PT_ENTRIES; i++) {
 		gpa_t pa = (uint64_t)i * X86_2M;

@@ -76,6 +76,22 @@ int bootinfo_cmdline_get(const struct bootinfo *bi, const char *key, char *out, 
 	return -ENOENT;
 }
 
+bool bootinfo_cmdline_flag(const struct bootinfo *bi, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = bi->cmdline;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, klen) && (p[klen] == ' ' || p[klen] == '\0'))
+			return true;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return false;
+}
+
 const char *bootinfo_memtype(uint32_t type)
 {
 	static const char *const names[] = {

@@ -29,6 +29,8 @@ void bootinfo_parse_mv(struct bootinfo *bi, uint64_t boot_info_gpa);
 int bootinfo_parse_start(struct bootinfo *bi, uint64_t start_info_gpa);
 /* Copies the value of "key=value" from the command line; 0 or -ENOENT. */
 int bootinfo_cmdline_get(const struct bootinfo *bi, const char *key, char *out, size_t len);
+/* A bare word on the command line, e.g. "quiet". */
+bool bootinfo_cmdline_flag(const struct bootinfo *bi, const char *key);
 const char *bootinfo_memtype(uint32_t type);
 
 #endif

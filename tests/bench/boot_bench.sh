@@ -16,7 +16,7 @@ spread() { sort -n | awk '{a[NR]=$1} END {print a[1] ".." a[NR]}'; }
 
 for i in $(seq "$RUNS"); do
 	t0=$(now)
-	"$M" run -q --kernel "$K" --mem 256M --report "$T/r$i.json" >/dev/null
+	"$M" run --kernel "$K" --mem 256M --report "$T/r$i.json" >/dev/null 2>&1
 	t1=$(now)
 	qemu-system-x86_64 -M microvm -enable-kvm -nodefaults -no-user-config \
 		-nographic -serial stdio -m 256M -device isa-debug-exit,iobase=0xf4,iosize=4 \

@@ -1,6 +1,6 @@
 # Boot on 2 MiB hugetlbfs pages, shared and private: reserves the pages it
 # needs and gives them back.
-. tests/boot/lib.sh
+. tests/boot_lib.sh
 need_kvm
 sys=/sys/kernel/mm/hugepages/hugepages-2048kB
 [ -d "$sys" ] || skip "host has no 2 MiB hugepages"

@@ -1,6 +1,6 @@
 # The kernel boots and passes its self-tests on every non-hugetlb RAM backing,
 # and the report describes each backing as it really is.
-. tests/boot/lib.sh
+. tests/boot_lib.sh
 need_kvm
 
 check_boot() {   # name kind share

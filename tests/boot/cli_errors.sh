@@ -1,5 +1,5 @@
 # Bad command lines: a clear message and a defined status, nothing started.
-. tests/boot/lib.sh
+. tests/boot_lib.sh
 K=$KERNEL
 printf 'not an elf' >"$TMP/junk"
 mkdir "$TMP/dir"

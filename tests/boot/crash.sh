@@ -1,6 +1,6 @@
 # A crashing guest ends mapvisor with the crash status and a diagnosis,
 # never a hang.
-. tests/boot/lib.sh
+. tests/boot_lib.sh
 need_kvm
 
 run_guest pf --mem 32M --cmdline crash=pf

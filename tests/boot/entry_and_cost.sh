@@ -1,7 +1,7 @@
 # Both entries boot under mapvisor; the 64-bit entry reaches "boot done"
 # within the emulated-instruction and exit budget (KVM's own counters, not
 # time: the count is the same on every run of the same kernel).
-. tests/boot/lib.sh
+. tests/boot_lib.sh
 need_kvm
 
 run_guest e64 --mem 256M --cmdline selftest=all --report "$TMP/e64.json"

@@ -1,7 +1,7 @@
 # The same kernel.elf boots under QEMU's microvm through its PVH entry, runs
 # its self-tests without mapvisor's port, and exits with the right status
 # (isa-debug-exit reports (status << 1) | 1).
-. tests/boot/lib.sh
+. tests/boot_lib.sh
 need_kvm
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 

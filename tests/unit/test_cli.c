@@ -1,0 +1,527 @@
+/* `mapvisor run` option parsing: sizes, every option, every usage error. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mv_boot.h"
+#include "unit.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+
+static int parse_argv(struct run_opts *o, struct mv_err *e, char **argv)
+{
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	memset(e, 0, sizeof(*e));
+	return cli_parse_run(argc, argv, o, e);
+}
+
+/* Parse "run" followed by the given arguments. */
+#define PARSE(o, e, ...) parse_argv(&(o), &(e), (char *[]){ "run", __VA_ARGS__, NULL })
+
+static uint64_t size_of(const char *s)
+{
+	uint64_t v = 0;
+	ck_assert_msg(cli_parse_size(s, &v) == 0, "'%s' was refused", s);
+	return v;
+}
+
+static void size_refused(const char *s)
+{
+	uint64_t v = 12345;
+	ck_assert_msg(cli_parse_size(s, &v) == -1, "'%s' was accepted as %llu", s,
+		      (unsigned long long)v);
+	ck_assert_uint_eq(v, 12345);
+}
+
+START_TEST(cli_size_accepts_binary_suffixes)
+{
+	ck_assert_uint_eq(size_of("256M"), 256 * MiB);
+	ck_assert_uint_eq(size_of("1G"), GiB);
+	ck_assert_uint_eq(size_of("2048K"), 2 * MiB);
+	ck_assert_uint_eq(size_of("2T"), 2ull << 40);
+	ck_assert_uint_eq(size_of("64m"), 64 * MiB);
+	ck_assert_uint_eq(size_of("3g"), 3 * GiB);
+}
+END_TEST
+
+START_TEST(cli_size_accepts_ib_and_b_spellings)
+{
+	ck_assert_uint_eq(size_of("1GiB"), GiB);
+	ck_assert_uint_eq(size_of("512MB"), 512 * MiB);
+	ck_assert_uint_eq(size_of("4KiB"), 4096);
+	ck_assert_uint_eq(size_of("16Mb"), 16 * MiB);
+}
+END_TEST
+
+START_TEST(cli_size_plain_number_is_bytes)
+{
+	ck_assert_uint_eq(size_of("4096"), 4096);
+	ck_assert_uint_eq(size_of("1"), 1);
+	ck_assert_uint_eq(size_of("18446744073709551615"), UINT64_MAX);
+}
+END_TEST
+
+START_TEST(cli_size_rejects_junk)
+{
+	size_refused(NULL);
+	size_refused("");
+	size_refused("abc");
+	size_refused("M");
+	size_refused("-1");
+	size_refused("+1");
+	size_refused(" 1M");
+	size_refused("1M ");
+	size_refused("12Q");
+	size_refused("1M2");
+	size_refused("1MM");
+	size_refused("1iB");
+	size_refused("1B");
+	size_refused("1Mi");
+	size_refused("0x10");
+	size_refused("1.5G");
+}
+END_TEST
+
+START_TEST(cli_size_rejects_zero)
+{
+	size_refused("0");
+	size_refused("0M");
+	size_refused("000");
+}
+END_TEST
+
+START_TEST(cli_size_rejects_overflow)
+{
+	size_refused("99999999999T");
+	size_refused("16777216T");   /* 2^24 TiB = 2^64 */
+	size_refused("17179869184G");
+	size_refused("18446744073709551616");
+	size_refused("99999999999999999999999M");
+	ck_assert_uint_eq(size_of("16777215T"), 16777215ull << 40);
+}
+END_TEST
+
+START_TEST(cli_run_defaults)
+{
+	struct run_opts o;
+	struct mv_err e = { "" };
+	char *argv[] = { "run", NULL };
+	ck_assert_int_eq(cli_parse_run(1, argv, &o, &e), 0);
+	ck_assert_ptr_null(o.kernel);
+	ck_assert_uint_eq(o.mem, 256 * MiB);
+	ck_assert_uint_eq(o.mem, CLI_DEFAULT_MEM);
+	ck_assert_ptr_null(o.mem_file);
+	ck_assert_int_eq(o.mem_share, -1);
+	ck_assert_uint_eq(o.hugepages, 0);
+	ck_assert(!o.prefault);
+	ck_assert_ptr_nonnull(o.cmdline);
+	ck_assert_str_eq(o.cmdline, "");
+	ck_assert_int_eq(o.entry, BOOT_ENTRY_AUTO);
+	ck_assert_int_eq(o.pv, PV_AUTO);
+	ck_assert_ptr_null(o.report);
+	ck_assert(!o.quiet);
+	ck_assert(!o.verbose);
+}
+END_TEST
+
+START_TEST(cli_run_kernel_long_short_and_equals)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--kernel", "/k1"), 0);
+	ck_assert_str_eq(o.kernel, "/k1");
+	ck_assert_int_eq(PARSE(o, e, "-k", "/k2"), 0);
+	ck_assert_str_eq(o.kernel, "/k2");
+	ck_assert_int_eq(PARSE(o, e, "--kernel=/k3"), 0);
+	ck_assert_str_eq(o.kernel, "/k3");
+	ck_assert_int_eq(PARSE(o, e, "-k/k4"), 0);
+	ck_assert_str_eq(o.kernel, "/k4");
+}
+END_TEST
+
+START_TEST(cli_run_mem_takes_a_size)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--mem", "1G"), 0);
+	ck_assert_uint_eq(o.mem, GiB);
+	ck_assert_int_eq(PARSE(o, e, "-m", "64M"), 0);
+	ck_assert_uint_eq(o.mem, 64 * MiB);
+	ck_assert_int_eq(PARSE(o, e, "--mem=512MiB"), 0);
+	ck_assert_uint_eq(o.mem, 512 * MiB);
+}
+END_TEST
+
+START_TEST(cli_run_mem_rejects_non_size)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--mem", "lots"), e, "--mem: 'lots' is not a size");
+	ck_assert_fails_with(PARSE(o, e, "-m", "0"), e, "is not a size");
+}
+END_TEST
+
+START_TEST(cli_run_mem_file_and_share_modes)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--mem-file", "/tmp/ram"), 0);
+	ck_assert_str_eq(o.mem_file, "/tmp/ram");
+	ck_assert_int_eq(o.mem_share, -1);
+	ck_assert_int_eq(PARSE(o, e, "--mem-file", "/tmp/ram", "--mem-share", "shared"), 0);
+	ck_assert_int_eq(o.mem_share, 1);
+	ck_assert_int_eq(PARSE(o, e, "--mem-share", "private", "--mem-file", "/tmp/ram"), 0);
+	ck_assert_int_eq(o.mem_share, 0);
+}
+END_TEST
+
+START_TEST(cli_run_mem_share_rejects_bad_value)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--mem-file", "/x", "--mem-share", "public"), e,
+			     "'public' is neither shared nor private");
+	ck_assert_fails_with(PARSE(o, e, "--mem-file", "/x", "--mem-share", "Shared"), e,
+			     "neither shared nor private");
+}
+END_TEST
+
+START_TEST(cli_run_mem_share_needs_file_or_hugepages)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--mem-share", "shared"), e,
+			     "--mem-share needs --mem-file or --hugepages");
+	ck_assert_fails_with(PARSE(o, e, "--mem-share", "private"), e,
+			     "--mem-share needs --mem-file or --hugepages");
+	ck_assert_int_eq(PARSE(o, e, "--mem-share", "shared", "--hugepages", "2M"), 0);
+	ck_assert_int_eq(o.mem_share, 1);
+}
+END_TEST
+
+START_TEST(cli_run_mem_file_rejects_empty_path)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--mem-file", ""), e, "--mem-file: empty path");
+}
+END_TEST
+
+START_TEST(cli_run_hugepages_2m_and_1g)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--hugepages", "2M"), 0);
+	ck_assert_uint_eq(o.hugepages, 2 * MiB);
+	ck_assert_int_eq(PARSE(o, e, "--hugepages", "2mb"), 0);
+	ck_assert_uint_eq(o.hugepages, 2 * MiB);
+	ck_assert_int_eq(PARSE(o, e, "--hugepages", "1G"), 0);
+	ck_assert_uint_eq(o.hugepages, GiB);
+	ck_assert_int_eq(PARSE(o, e, "--hugepages=1gb"), 0);
+	ck_assert_uint_eq(o.hugepages, GiB);
+}
+END_TEST
+
+START_TEST(cli_run_hugepages_rejects_other_sizes)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--hugepages", "3M"), e, "'3M' is not 2M or 1G");
+	ck_assert_fails_with(PARSE(o, e, "--hugepages", "4K"), e, "is not 2M or 1G");
+	ck_assert_fails_with(PARSE(o, e, "--hugepages", "2097152"), e, "is not 2M or 1G");
+}
+END_TEST
+
+START_TEST(cli_run_prefault_flag)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--prefault"), 0);
+	ck_assert(o.prefault);
+}
+END_TEST
+
+START_TEST(cli_run_prefault_takes_no_value)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--prefault=yes"), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "--prefault"));
+}
+END_TEST
+
+START_TEST(cli_run_cmdline_is_kept_verbatim)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--cmdline", "selftest=all quiet"), 0);
+	ck_assert_str_eq(o.cmdline, "selftest=all quiet");
+	ck_assert_int_eq(PARSE(o, e, "--cmdline", ""), 0);
+	ck_assert_str_eq(o.cmdline, "");
+}
+END_TEST
+
+START_TEST(cli_run_cmdline_rejects_too_long)
+{
+	struct run_opts o;
+	struct mv_err e;
+	static char longest[MV_CMDLINE_MAX + 1], too_long[5001];
+	memset(longest, 'a', MV_CMDLINE_MAX - 1);
+	memset(too_long, 'b', 5000);
+	ck_assert_int_eq(PARSE(o, e, "--cmdline", longest), 0);
+	ck_assert_uint_eq(strlen(o.cmdline), MV_CMDLINE_MAX - 1);
+	ck_assert_fails_with(PARSE(o, e, "--cmdline", too_long), e, "--cmdline: longer than 4095");
+	longest[MV_CMDLINE_MAX - 1] = 'a';   /* exactly MV_CMDLINE_MAX: no room for the NUL */
+	ck_assert_fails_with(PARSE(o, e, "--cmdline", longest), e, "--cmdline: longer than");
+}
+END_TEST
+
+START_TEST(cli_run_entry_modes)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--entry", "pvh"), 0);
+	ck_assert_int_eq(o.entry, BOOT_ENTRY_PVH);
+	ck_assert_int_eq(PARSE(o, e, "--entry", "64"), 0);
+	ck_assert_int_eq(o.entry, BOOT_ENTRY_64);
+	ck_assert_int_eq(PARSE(o, e, "--entry", "pvh", "--entry", "auto"), 0);
+	ck_assert_int_eq(o.entry, BOOT_ENTRY_AUTO);
+}
+END_TEST
+
+START_TEST(cli_run_entry_rejects_bogus)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--entry", "bogus"), e, "'bogus' is not auto, 64 or pvh");
+	ck_assert_fails_with(PARSE(o, e, "--entry", "32"), e, "is not auto, 64 or pvh");
+}
+END_TEST
+
+START_TEST(cli_run_pv_modes)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--pv", "on"), 0);
+	ck_assert_int_eq(o.pv, PV_ON);
+	ck_assert_int_eq(PARSE(o, e, "--pv", "off"), 0);
+	ck_assert_int_eq(o.pv, PV_OFF);
+	ck_assert_int_eq(PARSE(o, e, "--pv", "off", "--pv", "auto"), 0);
+	ck_assert_int_eq(o.pv, PV_AUTO);
+}
+END_TEST
+
+START_TEST(cli_run_pv_rejects_bogus)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--pv", "bogus"), e, "'bogus' is not auto, on or off");
+	ck_assert_fails_with(PARSE(o, e, "--pv", "yes"), e, "is not auto, on or off");
+}
+END_TEST
+
+START_TEST(cli_run_report_path_or_stdout)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--report", "-"), 0);
+	ck_assert_str_eq(o.report, "-");
+	ck_assert_int_eq(PARSE(o, e, "--report", "/tmp/r.json"), 0);
+	ck_assert_str_eq(o.report, "/tmp/r.json");
+	ck_assert_fails_with(PARSE(o, e, "--report", ""), e, "--report: empty path");
+}
+END_TEST
+
+START_TEST(cli_run_quiet_and_verbose_flags)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--quiet"), 0);
+	ck_assert(o.quiet && !o.verbose);
+	ck_assert_int_eq(PARSE(o, e, "-q"), 0);
+	ck_assert(o.quiet && !o.verbose);
+	ck_assert_int_eq(PARSE(o, e, "-v"), 0);
+	ck_assert(o.verbose && !o.quiet);
+	ck_assert_int_eq(PARSE(o, e, "--verbose"), 0);
+	ck_assert(o.verbose && !o.quiet);
+}
+END_TEST
+
+START_TEST(cli_run_quiet_with_verbose_contradicts)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--quiet", "--verbose"), e, "contradict");
+	ck_assert_fails_with(PARSE(o, e, "-qv"), e, "--quiet and --verbose");
+}
+END_TEST
+
+START_TEST(cli_run_all_options_together)
+{
+	struct run_opts o;
+	struct mv_err e = { "" };
+	int rc = PARSE(o, e, "-k", "/kern", "-m", "2G", "--mem-file", "/tmp/ram", "--mem-share",
+		       "shared", "--hugepages", "1G", "--prefault", "--cmdline", "a=1",
+		       "--entry", "pvh", "--pv", "off", "--report", "-", "-q");
+	ck_assert_msg(rc == 0, "%s", e.msg);
+	ck_assert_str_eq(o.kernel, "/kern");
+	ck_assert_uint_eq(o.mem, 2 * GiB);
+	ck_assert_str_eq(o.mem_file, "/tmp/ram");
+	ck_assert_int_eq(o.mem_share, 1);
+	ck_assert_uint_eq(o.hugepages, GiB);
+	ck_assert(o.prefault);
+	ck_assert_str_eq(o.cmdline, "a=1");
+	ck_assert_int_eq(o.entry, BOOT_ENTRY_PVH);
+	ck_assert_int_eq(o.pv, PV_OFF);
+	ck_assert_str_eq(o.report, "-");
+	ck_assert(o.quiet);
+}
+END_TEST
+
+START_TEST(cli_run_parses_twice_in_one_process)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--mem", "1G", "--prefault", "-q"), 0);
+	ck_assert_int_eq(PARSE(o, e, "-m", "32M"), 0);
+	ck_assert_uint_eq(o.mem, 32 * MiB);
+	ck_assert(!o.prefault);
+	ck_assert(!o.quiet);
+	ck_assert_fails_with(PARSE(o, e, "--pv", "x"), e, "--pv");
+	ck_assert_int_eq(PARSE(o, e, "--pv", "on"), 0);
+	ck_assert_int_eq(o.pv, PV_ON);
+}
+END_TEST
+
+START_TEST(cli_run_rejects_unknown_long_option)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--bogus"), e, "unknown option '--bogus'");
+	ck_assert_fails_with(PARSE(o, e, "--mem", "1G", "--frobnicate", "3"), e,
+			     "unknown option '--frobnicate'");
+}
+END_TEST
+
+START_TEST(cli_run_rejects_unknown_short_option)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "-x"), e, "unknown option '-x'");
+}
+END_TEST
+
+START_TEST(cli_run_names_unknown_short_option_inside_a_cluster)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "-xq"), e, "unknown option");
+	ck_assert_msg(strstr(e.msg, "-x") != NULL, "\"%s\" does not name -x", e.msg);
+}
+END_TEST
+
+START_TEST(cli_run_rejects_ambiguous_abbreviation)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--me", "1G"), e, "--me");
+}
+END_TEST
+
+START_TEST(cli_run_rejects_missing_value)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--mem"), e, "option --mem needs a value");
+	ck_assert_fails_with(PARSE(o, e, "--quiet", "--cmdline"), e, "option --cmdline needs a value");
+	ck_assert_fails_with(PARSE(o, e, "-k"), e, "option -k needs a value");
+}
+END_TEST
+
+START_TEST(cli_run_rejects_positional_argument)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "kernel.elf"), e, "unexpected argument 'kernel.elf'");
+	ck_assert_fails_with(PARSE(o, e, "--mem", "1G", "extra"), e, "unexpected argument 'extra'");
+}
+END_TEST
+
+START_TEST(cli_run_stops_at_first_positional_argument)
+{
+	struct run_opts o;
+	struct mv_err e;
+	/* Options after a positional are not permuted in front of it. */
+	ck_assert_fails_with(PARSE(o, e, "stray", "--mem", "1G"), e, "unexpected argument 'stray'");
+	ck_assert_uint_eq(o.mem, CLI_DEFAULT_MEM);
+}
+END_TEST
+
+START_TEST(cli_run_double_dash_ends_options)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--", "--mem"), e, "unexpected argument '--mem'");
+	ck_assert_int_eq(PARSE(o, e, "-q", "--"), 0);
+	ck_assert(o.quiet);
+}
+END_TEST
+
+START_TEST(cli_run_help_returns_1)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
+	ck_assert_int_eq(PARSE(o, e, "--help"), 1);
+	ck_assert_int_eq(PARSE(o, e, "-h"), 1);
+	ck_assert_int_eq(PARSE(o, e, "-m", "1G", "-h", "--bogus"), 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli");
+	UNIT_CASE(s, cli_size_accepts_binary_suffixes);
+	UNIT_CASE(s, cli_size_accepts_ib_and_b_spellings);
+	UNIT_CASE(s, cli_size_plain_number_is_bytes);
+	UNIT_CASE(s, cli_size_rejects_junk);
+	UNIT_CASE(s, cli_size_rejects_zero);
+	UNIT_CASE(s, cli_size_rejects_overflow);
+	UNIT_CASE(s, cli_run_defaults);
+	UNIT_CASE(s, cli_run_kernel_long_short_and_equals);
+	UNIT_CASE(s, cli_run_mem_takes_a_size);
+	UNIT_CASE(s, cli_run_mem_rejects_non_size);
+	UNIT_CASE(s, cli_run_mem_file_and_share_modes);
+	UNIT_CASE(s, cli_run_mem_share_rejects_bad_value);
+	UNIT_CASE(s, cli_run_mem_share_needs_file_or_hugepages);
+	UNIT_CASE(s, cli_run_mem_file_rejects_empty_path);
+	UNIT_CASE(s, cli_run_hugepages_2m_and_1g);
+	UNIT_CASE(s, cli_run_hugepages_rejects_other_sizes);
+	UNIT_CASE(s, cli_run_prefault_flag);
+	UNIT_CASE(s, cli_run_prefault_takes_no_value);
+	UNIT_CASE(s, cli_run_cmdline_is_kept_verbatim);
+	UNIT_CASE(s, cli_run_cmdline_rejects_too_long);
+	UNIT_CASE(s, cli_run_entry_modes);
+	UNIT_CASE(s, cli_run_entry_rejects_bogus);
+	UNIT_CASE(s, cli_run_pv_modes);
+	UNIT_CASE(s, cli_run_pv_rejects_bogus);
+	UNIT_CASE(s, cli_run_report_path_or_stdout);
+	UNIT_CASE(s, cli_run_quiet_and_verbose_flags);
+	UNIT_CASE(s, cli_run_quiet_with_verbose_contradicts);
+	UNIT_CASE(s, cli_run_all_options_together);
+	UNIT_CASE(s, cli_run_parses_twice_in_one_process);
+	UNIT_CASE(s, cli_run_rejects_unknown_long_option);
+	UNIT_CASE(s, cli_run_rejects_unknown_short_option);
+	UNIT_CASE(s, cli_run_names_unknown_short_option_inside_a_cluster);
+	UNIT_CASE(s, cli_run_rejects_ambiguous_abbreviation);
+	UNIT_CASE(s, cli_run_rejects_missing_value);
+	UNIT_CASE(s, cli_run_rejects_positional_argument);
+	UNIT_CASE(s, cli_run_stops_at_first_positional_argument);
+	UNIT_CASE(s, cli_run_double_dash_ends_options);
+	UNIT_CASE(s, cli_run_help_returns_1);
+	return unit_run(s);
+}

@@ -1,0 +1,289 @@
+/* The page hypercalls on guest memory: results, and -EFAULT touching nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+#include "hypercall.h"
+#include "mv_boot.h"
+#include "unit.h"
+#include "x86.h"
+
+#define MiB  (1ull << 20)
+#define GiB  (1ull << 30)
+#define PAGE X86_PAGE_SIZE
+#define RAM  (16 * MiB)
+
+static struct guest_mem gm;
+
+static void ram_init(uint64_t size)
+{
+	struct gm_config c = { .size = size };
+	struct mv_err e = { "" };
+	ck_assert_msg(gm_init(&gm, &c, &e) == 0, "gm_init: %s", e.msg);
+}
+
+/* Each page gets its own recognisable bytes. */
+static uint8_t pattern(gpa_t gpa)
+{
+	return (uint8_t)((gpa >> 12) * 31 + (gpa & 0xfff) + 1) | 1;
+}
+
+static void fill_pattern(gpa_t gpa, uint64_t len)
+{
+	uint8_t *p = gm_ptr(&gm, gpa, len);
+	ck_assert_ptr_nonnull(p);
+	for (uint64_t i = 0; i < len; i++)
+		p[i] = pattern(gpa + i);
+}
+
+static bool has_pattern(gpa_t gpa, uint64_t len)
+{
+	const uint8_t *p = gm_ptr(&gm, gpa, len);
+	ck_assert_ptr_nonnull(p);
+	for (uint64_t i = 0; i < len; i++)
+		if (p[i] != pattern(gpa + i))
+			return false;
+	return true;
+}
+
+static bool all_zero(gpa_t gpa, uint64_t len)
+{
+	const uint8_t *p = gm_ptr(&gm, gpa, len);
+	ck_assert_ptr_nonnull(p);
+	for (uint64_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+START_TEST(hc_page_zero_clears_exactly_the_pages)
+{
+	ram_init(RAM);
+	fill_pattern(0x10000, 8 * PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, 0x11000, 3), 0);
+	ck_assert(has_pattern(0x10000, PAGE));
+	ck_assert(all_zero(0x11000, 3 * PAGE));
+	ck_assert(has_pattern(0x14000, 4 * PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_zero_reaches_last_page_of_ram)
+{
+	ram_init(RAM);
+	fill_pattern(RAM - 2 * PAGE, 2 * PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, RAM - PAGE, 1), 0);
+	ck_assert(has_pattern(RAM - 2 * PAGE, PAGE));
+	ck_assert(all_zero(RAM - PAGE, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_zero_rejects_unaligned_gpa)
+{
+	ram_init(RAM);
+	fill_pattern(0x10000, 2 * PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, 0x10001, 1), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, 0x10800, 1), -EFAULT);
+	ck_assert(has_pattern(0x10000, 2 * PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_zero_rejects_range_past_end)
+{
+	ram_init(RAM);
+	fill_pattern(RAM - PAGE, PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, RAM - PAGE, 2), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, RAM, 1), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, 1ull << 40, 1), -EFAULT);
+	ck_assert(has_pattern(RAM - PAGE, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_zero_rejects_zero_pages)
+{
+	ram_init(RAM);
+	ck_assert_int_eq(hc_page_zero(&gm, 0x10000, 0), -EFAULT);
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_zero_rejects_overflowing_ranges)
+{
+	ram_init(RAM);
+	fill_pattern(0, 4 * PAGE);
+	/* gpa + length wraps to the start of RAM */
+	ck_assert_int_eq(hc_page_zero(&gm, UINT64_MAX & ~(PAGE - 1), 2), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, 0xfffffffffff00000ull, 0x101), -EFAULT);
+	/* pages << 12 wraps to 0 or to a small length */
+	ck_assert_int_eq(hc_page_zero(&gm, 0, 1ull << 52), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, 0, (1ull << 52) + 1), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, 0, UINT64_MAX), -EFAULT);
+	ck_assert(has_pattern(0, 4 * PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_zero_rejects_range_into_mmio_hole)
+{
+	ram_init(4 * GiB);
+	fill_pattern(MV_GPA_MMIO_BASE - PAGE, PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, MV_GPA_MMIO_BASE - PAGE, 2), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, MV_GPA_MMIO_BASE, 1), -EFAULT);
+	ck_assert_int_eq(hc_page_zero(&gm, MV_GPA_HIGH_RAM - PAGE, 2), -EFAULT);
+	ck_assert(has_pattern(MV_GPA_MMIO_BASE - PAGE, PAGE));
+	fill_pattern(MV_GPA_HIGH_RAM, 2 * PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, MV_GPA_HIGH_RAM, 1), 0);
+	ck_assert(all_zero(MV_GPA_HIGH_RAM, PAGE));
+	ck_assert(has_pattern(MV_GPA_HIGH_RAM + PAGE, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_copy_copies_pages)
+{
+	ram_init(RAM);
+	fill_pattern(0x20000, 3 * PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, 0x80000, 5), 0);
+	ck_assert_int_eq(hc_page_copy(&gm, 0x81000, 0x20000, 3), 0);
+	ck_assert_mem_eq(gm_ptr(&gm, 0x81000, 3 * PAGE), gm_ptr(&gm, 0x20000, 3 * PAGE), 3 * PAGE);
+	ck_assert(has_pattern(0x20000, 3 * PAGE));
+	ck_assert(all_zero(0x80000, PAGE));
+	ck_assert(all_zero(0x84000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_copy_handles_overlap)
+{
+	ram_init(RAM);
+	static uint8_t before[4 * PAGE];
+	fill_pattern(0x40000, 5 * PAGE);
+	memcpy(before, gm_ptr(&gm, 0x40000, 4 * PAGE), sizeof(before));
+	ck_assert_int_eq(hc_page_copy(&gm, 0x41000, 0x40000, 4), 0);   /* forward overlap */
+	ck_assert_mem_eq(gm_ptr(&gm, 0x41000, 4 * PAGE), before, sizeof(before));
+	fill_pattern(0x40000, 5 * PAGE);
+	memcpy(before, gm_ptr(&gm, 0x41000, 4 * PAGE), sizeof(before));
+	ck_assert_int_eq(hc_page_copy(&gm, 0x40000, 0x41000, 4), 0);   /* backward overlap */
+	ck_assert_mem_eq(gm_ptr(&gm, 0x40000, 4 * PAGE), before, sizeof(before));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_copy_rejects_bad_source_untouched)
+{
+	ram_init(RAM);
+	fill_pattern(0x10000, 2 * PAGE);
+	ck_assert_int_eq(hc_page_copy(&gm, 0x10000, RAM - PAGE, 2), -EFAULT);
+	ck_assert_int_eq(hc_page_copy(&gm, 0x10000, 0x30010, 1), -EFAULT);
+	ck_assert_int_eq(hc_page_copy(&gm, 0x10000, UINT64_MAX & ~(PAGE - 1), 1), -EFAULT);
+	ck_assert(has_pattern(0x10000, 2 * PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_copy_rejects_bad_destination_untouched)
+{
+	ram_init(RAM);
+	fill_pattern(RAM - PAGE, PAGE);
+	fill_pattern(0x10000, 2 * PAGE);
+	ck_assert_int_eq(hc_page_copy(&gm, RAM - PAGE, 0x10000, 2), -EFAULT);
+	ck_assert_int_eq(hc_page_copy(&gm, 0x20008, 0x10000, 1), -EFAULT);
+	ck_assert_int_eq(hc_page_copy(&gm, 0x20000, 0x10000, 0), -EFAULT);
+	ck_assert(has_pattern(RAM - PAGE, PAGE));
+	ck_assert(all_zero(0x20000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_discard_anonymous_reads_zero)
+{
+	ram_init(RAM);
+	fill_pattern(0x100000, 6 * PAGE);
+	ck_assert_int_eq(hc_page_discard(&gm, 0x101000, 4), 0);
+	ck_assert(has_pattern(0x100000, PAGE));
+	ck_assert(all_zero(0x101000, 4 * PAGE));
+	ck_assert(has_pattern(0x105000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_discard_releases_anonymous_memory)
+{
+	ram_init(RAM);
+	uint64_t before, after;
+	memset(gm_ptr(&gm, 0, RAM), 0x11, RAM);
+	ck_assert_int_eq(gm_resident_pages(&gm, &gm.region[0], &before), 0);
+	ck_assert_int_eq(hc_page_discard(&gm, 0, RAM / PAGE), 0);
+	ck_assert_int_eq(gm_resident_pages(&gm, &gm.region[0], &after), 0);
+	ck_assert_uint_eq(before, RAM / PAGE);
+	ck_assert_uint_eq(after, 0);
+	ck_assert(all_zero(0, RAM));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_page_discard_file_backed_reads_zero)
+{
+	char path[64];
+	int fd = unit_tmpfile(path);
+	static uint8_t buf[64 << 10];
+	memset(buf, 0x5a, sizeof(buf));
+	for (uint64_t off = 0; off < RAM; off += sizeof(buf))
+		ck_assert_int_eq(pwrite(fd, buf, sizeof(buf), off), (ssize_t)sizeof(buf));
+	close(fd);
+	struct gm_config c = { .size = RAM, .path = path };   /* private: reads the file */
+	struct mv_err e = { "" };
+	ck_assert_msg(gm_init(&gm, &c, &e) == 0, "gm_init: %s", e.msg);
+	uint8_t *p = gm_ptr(&gm, 0x200000, 2 * PAGE);
+	ck_assert_uint_eq(p[0], 0x5a);
+	p[0] = 0x77;
+	ck_assert_int_eq(hc_page_discard(&gm, 0x200000, 2), 0);
+	ck_assert(all_zero(0x200000, 2 * PAGE));
+	ck_assert_uint_eq(*(uint8_t *)gm_ptr(&gm, 0x202000, 1), 0x5a);
+	gm_destroy(&gm);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(hc_page_discard_rejects_bad_ranges_untouched)
+{
+	ram_init(RAM);
+	fill_pattern(RAM - PAGE, PAGE);
+	fill_pattern(0x10000, PAGE);
+	ck_assert_int_eq(hc_page_discard(&gm, 0x10004, 1), -EFAULT);
+	ck_assert_int_eq(hc_page_discard(&gm, 0x10000, 0), -EFAULT);
+	ck_assert_int_eq(hc_page_discard(&gm, RAM - PAGE, 2), -EFAULT);
+	ck_assert_int_eq(hc_page_discard(&gm, UINT64_MAX & ~(PAGE - 1), 2), -EFAULT);
+	ck_assert_int_eq(hc_page_discard(&gm, 0x10000, 1ull << 52), -EFAULT);
+	ck_assert(has_pattern(RAM - PAGE, PAGE));
+	ck_assert(has_pattern(0x10000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("hypercall");
+	UNIT_CASE(s, hc_page_zero_clears_exactly_the_pages);
+	UNIT_CASE(s, hc_page_zero_reaches_last_page_of_ram);
+	UNIT_CASE(s, hc_page_zero_rejects_unaligned_gpa);
+	UNIT_CASE(s, hc_page_zero_rejects_range_past_end);
+	UNIT_CASE(s, hc_page_zero_rejects_zero_pages);
+	UNIT_CASE(s, hc_page_zero_rejects_overflowing_ranges);
+	UNIT_CASE(s, hc_page_zero_rejects_range_into_mmio_hole);
+	UNIT_CASE(s, hc_page_copy_copies_pages);
+	UNIT_CASE(s, hc_page_copy_handles_overlap);
+	UNIT_CASE(s, hc_page_copy_rejects_bad_source_untouched);
+	UNIT_CASE(s, hc_page_copy_rejects_bad_destination_untouched);
+	UNIT_CASE(s, hc_page_discard_anonymous_reads_zero);
+	UNIT_CASE(s, hc_page_discard_releases_anonymous_memory);
+	UNIT_CASE(s, hc_page_discard_file_backed_reads_zero);
+	UNIT_CASE(s, hc_page_discard_rejects_bad_ranges_untouched);
+	return unit_run(s);
+}
