@@ -49,6 +49,8 @@ MAPVISOR := $(BUILD)/mapvisor
 KERNEL := $(GBUILD)/kernel.elf
 
 .PHONY: all run test bench clean deps unit
+# Keep intermediate objects: no surprise rebuilds, and no `rm` after the test summary.
+.SECONDARY:
 all: $(MAPVISOR) $(KERNEL) $(UNIT_BINS) $(GUEST_UNIT_BINS)
 
 deps: $(DEPS_OK)

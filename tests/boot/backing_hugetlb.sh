@@ -5,10 +5,13 @@ need_kvm
 sys=/sys/kernel/mm/hugepages/hugepages-2048kB
 [ -d "$sys" ] || skip "host has no 2 MiB hugepages"
 [ "$(id -u)" = 0 ] || skip "reserving hugepages needs root"
-old=$(cat "$sys/nr_hugepages")
 need=32   # 64 MiB
-cleanup_hook() { echo "$old" >"$sys/nr_hugepages"; }
-echo $((old + need)) >"$sys/nr_hugepages" 2>/dev/null
+# Add to the pool and take the same number back, rather than restoring an
+# absolute value, so another user of the pool is not disturbed.
+before=$(cat "$sys/nr_hugepages")
+echo $((before + need)) >"$sys/nr_hugepages" 2>/dev/null
+added=$(($(cat "$sys/nr_hugepages") - before))
+cleanup_hook() { echo $(($(cat "$sys/nr_hugepages") - added)) >"$sys/nr_hugepages"; }
 [ "$(cat "$sys/free_hugepages")" -ge $need ] || skip "could not reserve $need 2 MiB hugepages"
 
 for share in shared private; do

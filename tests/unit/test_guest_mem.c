@@ -572,6 +572,46 @@ END_TEST
 
 #define HUGE_2M_FREE "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
 
+#define HUGE_2M_NR "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+
+static long read_long(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%ld\n", v);
+		fclose(f);
+	}
+}
+
+/* Grow the pool by what is missing (root only); returns the pages added,
+ * which release_2m_hugepages() takes back. */
+static long reserve_2m_hugepages(long want)
+{
+	long free_now = gm_hugepages_free(2 * MiB), before = read_long(HUGE_2M_NR);
+	if (free_now < 0 || before < 0 || free_now >= want || geteuid() != 0)
+		return 0;
+	write_long(HUGE_2M_NR, before + (want - free_now));
+	return read_long(HUGE_2M_NR) - before;
+}
+
+static void release_2m_hugepages(long added)
+{
+	if (added > 0)
+		write_long(HUGE_2M_NR, read_long(HUGE_2M_NR) - added);
+}
+
 static bool have_free_2m_hugepages(long want, const char *what)
 {
 	long n = gm_hugepages_free(2 * MiB);
@@ -601,15 +641,19 @@ static void check_hugetlb(bool shared)
 
 START_TEST(gm_hugetlb_shared_memfd_maps_2m_pages)
 {
+	long added = reserve_2m_hugepages(8);
 	if (have_free_2m_hugepages(8, "shared hugetlb memfd"))
 		check_hugetlb(true);
+	release_2m_hugepages(added);
 }
 END_TEST
 
 START_TEST(gm_hugetlb_private_memfd_maps_2m_pages)
 {
+	long added = reserve_2m_hugepages(8);
 	if (have_free_2m_hugepages(8, "private hugetlb memfd"))
 		check_hugetlb(false);
+	release_2m_hugepages(added);
 }
 END_TEST
 
