@@ -10,12 +10,14 @@
 
 #include "lib/string.h"
 
-#define PUT(c)                     \
-	do {                       \
-		if (p < end)       \
-			*p++ = (c); \
-		else               \
-			lost++;    \
+/* Evaluates c exactly once, room or not: callers pass *s++ and tmp[--len]. */
+#define PUT(c)                      \
+	do {                        \
+		char put_ = (c);    \
+		if (p < end)        \
+			*p++ = put_; \
+		else                \
+			lost++;     \
 	} while (0)
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)

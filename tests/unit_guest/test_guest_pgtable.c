@@ -1,0 +1,327 @@
+/* guest/mm/pgtable.c on the host: 4-level page tables built in fake RAM,
+ * checked by an independent walk. The real page allocator (mm/page.c)
+ * supplies the intermediate tables. Layout (gpa):
+ *
+ *   0       1 MiB   3 MiB  +16 KiB                 64 MiB
+ *   | low   | image | PML4 |  usable (tables, data)  |
+ *           |       | ...  |
+ *   CR3 = 3 MiB, a zeroed PML4 inside the reserved boot page tables.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fake_machine.h"
+#include "lib/errno.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "x86.h"
+
+#define KiB (1ull << 10)
+#define MiB (1ull << 20)
+#define PG X86_PAGE_SIZE
+
+#define PML4_PA (3 * MiB)
+#define BOOTPT_HI (3 * MiB + 16 * KiB)
+
+#define VA 0xffffc00000123000ull /* PML4 slot 384 */
+#define VA_2M 0xffffc00000400000ull
+#define DATA 0x00456000ull
+#define DATA2M 0x00800000ull
+
+static const unsigned shifts[] = {39, 30, 21, 12};
+
+static uint64_t allocated(void)
+{
+	struct page_stats st;
+	page_get_stats(&st);
+	return st.allocated;
+}
+
+static void setup(void)
+{
+	fake_setup();
+	ck_assert_int_eq(page_reserve(0, 3 * MiB), 0);
+	ck_assert_int_eq(page_reserve(PML4_PA, BOOTPT_HI), 0);
+	ck_assert_int_eq(page_add_range(0, FAKE_RAM_SIZE), 0);
+	fake.cr3 = PML4_PA;
+}
+
+/* Independent walk: the entry for va at the level of 1 << shift pages, or
+ * NULL if a level above is absent. Stops at (and returns) a PS entry. */
+static uint64_t *walk(uint64_t va, unsigned leaf_shift)
+{
+	uint64_t table = fake.cr3 & X86_PTE_ADDR;
+
+	for (unsigned l = 0;; l++) {
+		uint64_t *e = (uint64_t *)fake_ptr(table) + ((va >> shifts[l]) & 511);
+		if (shifts[l] == leaf_shift || (l && (*e & X86_PTE_PS)))
+			return e;
+		if (!(*e & X86_PTE_P))
+			return NULL;
+		table = *e & X86_PTE_ADDR;
+	}
+}
+
+START_TEST(pgtable_map_4k_walk_finds_pa_and_flags)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W | X86_PTE_NX), 0);
+	uint64_t *pte = walk(VA, 12);
+	ck_assert_ptr_nonnull(pte);
+	ck_assert_uint_eq(*pte, DATA | X86_PTE_P | X86_PTE_W | X86_PTE_NX);
+	for (unsigned l = 0; l < 3; l++) {
+		uint64_t e = *walk(VA, shifts[l]);
+		ck_assert_msg((e & ~X86_PTE_ADDR) == (X86_PTE_P | X86_PTE_W),
+			      "level %u entry %#lx: want P|W only", l, e);
+	}
+}
+END_TEST
+
+START_TEST(pgtable_map_takes_intermediate_tables_from_allocator)
+{
+	uint64_t before = allocated();
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_uint_eq(allocated(), before + 3);
+	ck_assert_uint_eq(fake.npage_zero, 3);
+	uint64_t t[3];
+	for (unsigned l = 0; l < 3; l++) {
+		t[l] = *walk(VA, shifts[l]) & X86_PTE_ADDR;
+		ck_assert_msg(page_is_usable(t[l]), "table %#lx not from the allocator", t[l]);
+	}
+	ck_assert(t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+}
+END_TEST
+
+START_TEST(pgtable_map_zeroes_new_tables)
+{
+	memset(fake_ptr(BOOTPT_HI), 0xaa, FAKE_RAM_SIZE - BOOTPT_HI);
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	for (unsigned l = 1; l < 4; l++) {
+		const uint64_t *table = walk(VA, shifts[l]) - ((VA >> shifts[l]) & 511);
+		for (unsigned i = 0; i < 512; i++)
+			if (i != ((VA >> shifts[l]) & 511))
+				ck_assert_msg(!table[i], "level %u entry %u: %#lx", l, i, table[i]);
+	}
+	uint64_t pte;
+	ck_assert_int_eq(pgtable_lookup(VA + PG, &pte), -ENOENT);
+}
+END_TEST
+
+START_TEST(pgtable_map_next_page_reuses_tables)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	uint64_t before = allocated();
+	ck_assert_int_eq(pgtable_map(VA + PG, DATA + PG, X86_PTE_W), 0);
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_uint_eq(*walk(VA + PG, 12) & X86_PTE_ADDR, DATA + PG);
+}
+END_TEST
+
+START_TEST(pgtable_map_of_mapped_va_returns_eexist_and_keeps_old)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(VA, DATA + PG, 0), -EEXIST);
+	ck_assert_uint_eq(*walk(VA, 12), DATA | X86_PTE_P | X86_PTE_W);
+}
+END_TEST
+
+START_TEST(pgtable_map_unaligned_returns_einval)
+{
+	uint64_t before = allocated();
+	ck_assert_int_eq(pgtable_map(VA + 8, DATA, X86_PTE_W), -EINVAL);
+	ck_assert_int_eq(pgtable_map(VA, DATA + 8, X86_PTE_W), -EINVAL);
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_ptr_null(walk(VA, 12));
+}
+END_TEST
+
+START_TEST(pgtable_map_without_free_pages_returns_enomem)
+{
+	while (page_alloc())
+		;
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), -ENOMEM);
+	ck_assert_ptr_null(walk(VA, 12));
+}
+END_TEST
+
+START_TEST(pgtable_map_user_page_sets_u_on_every_level)
+{
+	ck_assert_int_eq(pgtable_map(0x400000, DATA, X86_PTE_U | X86_PTE_W), 0);
+	for (unsigned l = 0; l < 4; l++)
+		ck_assert_msg(*walk(0x400000, shifts[l]) & X86_PTE_U, "level %u lacks U", l);
+}
+END_TEST
+
+START_TEST(pgtable_map_user_page_sets_u_on_existing_tables)
+{
+	ck_assert_int_eq(pgtable_map(0x400000, DATA, X86_PTE_W), 0); /* tables without U */
+	ck_assert_int_eq(pgtable_map(0x401000, DATA + PG, X86_PTE_U), 0);
+	for (unsigned l = 0; l < 3; l++)
+		ck_assert_msg(*walk(0x401000, shifts[l]) & X86_PTE_U, "level %u lacks U", l);
+	ck_assert(!(*walk(0x400000, 12) & X86_PTE_U)); /* the kernel page stays kernel */
+}
+END_TEST
+
+START_TEST(pgtable_map_uses_cr3_address_bits_only)
+{
+	fake.cr3 = PML4_PA | X86_PTE_PWT | X86_PTE_PCD;
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_uint_eq(*walk(VA, 12) & X86_PTE_ADDR, DATA);
+}
+END_TEST
+
+START_TEST(pgtable_map_does_not_flush_tlb)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+}
+END_TEST
+
+START_TEST(pgtable_lookup_returns_the_pte)
+{
+	uint64_t pte = 0;
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W | X86_PTE_NX), 0);
+	ck_assert_int_eq(pgtable_lookup(VA, &pte), 0);
+	ck_assert_uint_eq(pte, DATA | X86_PTE_P | X86_PTE_W | X86_PTE_NX);
+}
+END_TEST
+
+START_TEST(pgtable_lookup_of_unmapped_va_returns_enoent)
+{
+	uint64_t pte = 0x1234;
+	ck_assert_int_eq(pgtable_lookup(VA, &pte), -ENOENT); /* no tables at all */
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_lookup(VA + PG, &pte), -ENOENT); /* empty slot in a PT */
+	ck_assert_uint_eq(pte, 0x1234);
+}
+END_TEST
+
+START_TEST(pgtable_lookup_allocates_nothing)
+{
+	uint64_t pte, before = allocated();
+	ck_assert_int_eq(pgtable_lookup(VA, &pte), -ENOENT);
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_uint_eq(*walk(VA, 39), 0);
+}
+END_TEST
+
+START_TEST(pgtable_unmap_clears_entry_and_returns_old_pa)
+{
+	uint64_t old = 0, pte;
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_unmap(VA, &old), 0);
+	ck_assert_uint_eq(old, DATA);
+	ck_assert_uint_eq(*walk(VA, 12), 0);
+	ck_assert_int_eq(pgtable_lookup(VA, &pte), -ENOENT);
+}
+END_TEST
+
+START_TEST(pgtable_unmap_flushes_tlb_for_that_va)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(VA + PG, DATA + PG, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_unmap(VA + PG, NULL), 0);
+	ck_assert_uint_eq(fake.ninvlpg, 1);
+	ck_assert_uint_eq(fake.invlpg[0], VA + PG);
+	ck_assert_uint_eq(*walk(VA, 12) & X86_PTE_ADDR, DATA); /* neighbour kept */
+}
+END_TEST
+
+START_TEST(pgtable_unmap_of_unmapped_va_returns_enoent_without_flush)
+{
+	ck_assert_int_eq(pgtable_unmap(VA, NULL), -ENOENT); /* no tables at all */
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_unmap(VA + PG, NULL), -ENOENT); /* empty slot in a PT */
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+}
+END_TEST
+
+START_TEST(pgtable_map_after_unmap_succeeds)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_unmap(VA, NULL), 0);
+	ck_assert_int_eq(pgtable_map(VA, DATA + PG, 0), 0);
+	ck_assert_uint_eq(*walk(VA, 12), (DATA + PG) | X86_PTE_P);
+}
+END_TEST
+
+START_TEST(pgtable_map_2m_sets_ps_in_pde)
+{
+	uint64_t before = allocated();
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M, X86_PTE_W | X86_PTE_NX), 0);
+	ck_assert_uint_eq(allocated(), before + 2); /* PDPT and PD, no PT */
+	ck_assert_uint_eq(*walk(VA_2M, 21),
+			  DATA2M | X86_PTE_P | X86_PTE_W | X86_PTE_NX | X86_PTE_PS);
+}
+END_TEST
+
+START_TEST(pgtable_map_2m_unaligned_returns_einval)
+{
+	ck_assert_int_eq(pgtable_map_2m(VA_2M + PG, DATA2M, X86_PTE_W), -EINVAL);
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M + PG, X86_PTE_W), -EINVAL);
+	ck_assert_ptr_null(walk(VA_2M, 21));
+}
+END_TEST
+
+START_TEST(pgtable_map_2m_twice_returns_eexist)
+{
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M + 2 * MiB, X86_PTE_W), -EEXIST);
+	ck_assert_uint_eq(*walk(VA_2M, 21) & X86_PTE_ADDR, DATA2M);
+}
+END_TEST
+
+START_TEST(pgtable_map_4k_inside_2m_page_returns_eexist)
+{
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M, X86_PTE_W), 0);
+	uint64_t before = allocated();
+	ck_assert_int_eq(pgtable_map(VA_2M + 5 * PG, DATA, X86_PTE_W), -EEXIST);
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_uint_eq(*walk(VA_2M, 21) & X86_PTE_ADDR, DATA2M); /* not split */
+}
+END_TEST
+
+START_TEST(pgtable_map_2m_over_page_table_returns_eexist)
+{
+	ck_assert_int_eq(pgtable_map(VA_2M + 5 * PG, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M, X86_PTE_W), -EEXIST);
+	ck_assert_uint_eq(*walk(VA_2M + 5 * PG, 12) & X86_PTE_ADDR, DATA);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("guest_pgtable");
+	const TTest *t[] = {
+	    pgtable_map_4k_walk_finds_pa_and_flags,
+	    pgtable_map_takes_intermediate_tables_from_allocator,
+	    pgtable_map_zeroes_new_tables,
+	    pgtable_map_next_page_reuses_tables,
+	    pgtable_map_of_mapped_va_returns_eexist_and_keeps_old,
+	    pgtable_map_unaligned_returns_einval,
+	    pgtable_map_without_free_pages_returns_enomem,
+	    pgtable_map_user_page_sets_u_on_every_level,
+	    pgtable_map_user_page_sets_u_on_existing_tables,
+	    pgtable_map_uses_cr3_address_bits_only,
+	    pgtable_map_does_not_flush_tlb,
+	    pgtable_lookup_returns_the_pte,
+	    pgtable_lookup_of_unmapped_va_returns_enoent,
+	    pgtable_lookup_allocates_nothing,
+	    pgtable_unmap_clears_entry_and_returns_old_pa,
+	    pgtable_unmap_flushes_tlb_for_that_va,
+	    pgtable_unmap_of_unmapped_va_returns_enoent_without_flush,
+	    pgtable_map_after_unmap_succeeds,
+	    pgtable_map_2m_sets_ps_in_pde,
+	    pgtable_map_2m_unaligned_returns_einval,
+	    pgtable_map_2m_twice_returns_eexist,
+	    pgtable_map_4k_inside_2m_page_returns_eexist,
+	    pgtable_map_2m_over_page_table_returns_eexist,
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		TCase *tc = tcase_create(t[i]->name);
+		tcase_add_checked_fixture(tc, setup, fake_teardown);
+		tcase_add_test(tc, t[i]);
+		suite_add_tcase(s, tc);
+	}
+	return fake_run(s);
+}
