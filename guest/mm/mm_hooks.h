@@ -9,5 +9,9 @@ void *phys_to_virt(uint64_t pa);            /* via the direct map */
 uint64_t kernel_virt_to_phys(const void *va); /* image and bss only */
 uint64_t arch_read_cr3(void);
 void arch_invlpg(uint64_t va);
+/* Whole pages, by physical address: through the hypercall port when kernel
+ * code is emulated, plain instructions otherwise (arch/x86/page_ops.c). */
+void page_zero(uint64_t pa);
+void page_copy(uint64_t dst, uint64_t src);
 
 #endif

@@ -23,8 +23,9 @@ int page_reserve(uint64_t start, uint64_t end)
 {
 	if (nreserved == PAGE_RESERVED_MAX)
 		return -ENOMEM;
-	reserved[nreserved].start = start;
-	reserved[nreserved].end = end;
+	/* Round outward: a partly reserved page is reserved. */
+	reserved[nreserved].start = start & ~(X86_PAGE_SIZE - 1);
+	reserved[nreserved].end = (end + X86_PAGE_SIZE - 1) & ~(X86_PAGE_SIZE - 1);
 	nreserved++;
 	return 0;
 }

@@ -29,7 +29,5 @@ void page_get_stats(struct page_stats *st);
 /* Whole-page operations (arch/x86/page_ops.c). */
 void page_ops_init(bool use_hypercalls);
 bool page_ops_paravirt(void);
-void page_zero(uint64_t pa);
-void page_copy(uint64_t dst, uint64_t src);
 
 #endif

@@ -50,12 +50,19 @@ static uint64_t *pgtable_walk(uint64_t va, unsigned leaf_shift, bool alloc, uint
 	return &table[(va >> leaf_shift) & (X86_PT_ENTRIES - 1)];
 }
 
+/* Bits 63..47 all equal (SDM 3A 4.5): anything else would alias another
+ * PML4 slot, e.g. user 0x0000800000000000 onto the direct map. */
+static bool pgtable_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
 static int pgtable_set(uint64_t va, uint64_t pa, uint64_t flags, unsigned shift, uint64_t ps)
 {
 	uint64_t size = 1ull << shift;
 	int err = 0;
 
-	if ((va | pa) & (size - 1))
+	if ((va | pa) & (size - 1) || !pgtable_canonical(va))
 		return -EINVAL;
 	uint64_t *e = pgtable_walk(va, shift, true, flags & X86_PTE_U, &err);
 	if (!e)

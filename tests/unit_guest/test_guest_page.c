@@ -137,6 +137,18 @@ START_TEST(page_alloc_never_returns_reserved_pages)
 }
 END_TEST
 
+START_TEST(page_reserve_rounds_unaligned_bounds_outward)
+{
+	ck_assert_int_eq(page_reserve(KERN_LO + 100, KERN_HI - 100), 0);
+	ck_assert_int_eq(page_add_range(KERN_LO, 4 * MiB), 0);
+	size_t n = drain();
+	ck_assert_uint_eq(n, (4 * MiB - KERN_HI) / PG);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(!inside(pages[i], KERN_LO, KERN_HI), "page %#lx touches the hole",
+			      pages[i]);
+}
+END_TEST
+
 START_TEST(page_alloc_never_below_1m_when_reserved)
 {
 	ck_assert_int_eq(page_reserve(0, LOW_END), 0);
@@ -360,6 +372,7 @@ int main(void)
 	    page_add_range_smaller_than_a_page_adds_nothing,
 	    page_alloc_stays_inside_ram_ranges,
 	    page_alloc_never_returns_reserved_pages,
+	    page_reserve_rounds_unaligned_bounds_outward,
 	    page_alloc_never_below_1m_when_reserved,
 	    page_add_range_from_zero_never_hands_out_page_zero,
 	    page_alloc_returns_distinct_pages_until_freed,

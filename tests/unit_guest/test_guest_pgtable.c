@@ -135,6 +135,17 @@ START_TEST(pgtable_map_unaligned_returns_einval)
 }
 END_TEST
 
+START_TEST(pgtable_map_non_canonical_va_returns_einval)
+{
+	uint64_t before = allocated();
+	/* Would alias PML4 slot 256, the direct map. */
+	ck_assert_int_eq(pgtable_map(0x0000800000000000ull, DATA, X86_PTE_W), -EINVAL);
+	ck_assert_int_eq(pgtable_map(0x8000000000000000ull, DATA, X86_PTE_W), -EINVAL);
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_int_eq(pgtable_map(0xffff800000123000ull, DATA, X86_PTE_W), 0);
+}
+END_TEST
+
 START_TEST(pgtable_map_without_free_pages_returns_enomem)
 {
 	while (page_alloc())
@@ -299,6 +310,7 @@ int main(void)
 	    pgtable_map_next_page_reuses_tables,
 	    pgtable_map_of_mapped_va_returns_eexist_and_keeps_old,
 	    pgtable_map_unaligned_returns_einval,
+	    pgtable_map_non_canonical_va_returns_einval,
 	    pgtable_map_without_free_pages_returns_enomem,
 	    pgtable_map_user_page_sets_u_on_every_level,
 	    pgtable_map_user_page_sets_u_on_existing_tables,
