@@ -12,9 +12,13 @@ GBUILD := build/guest
 CC := gcc
 PKG_LIBS := jansson check
 HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ivmm -MD -MP
+# mapvisor itself links statically: the dynamic loader's work is a tenth of a
+# whole boot-and-exit (docs/benchmarks.md). Sanitizers need the dynamic runtime.
+MAPVISOR_LDFLAGS := -static
 ifeq ($(SAN),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_LDFLAGS += -fsanitize=address,undefined
+MAPVISOR_LDFLAGS :=
 endif
 
 # The guest kernel: freestanding, no SSE, no red zone (interrupts use the stack),
@@ -66,7 +70,7 @@ $(BUILD)/vmm/%.o: vmm/%.c | $(DEPS_OK)
 
 $(MAPVISOR): $(VMM_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $$(pkg-config --libs jansson)
+	$(Q)$(CC) $(HOST_LDFLAGS) $(MAPVISOR_LDFLAGS) -o $@ $^ $$(pkg-config --libs jansson)
 
 $(GBUILD)/%.c.o: guest/%.c | $(DEPS_OK)
 	$(call say,CC,$<)

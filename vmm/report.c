@@ -121,16 +121,20 @@ json_t *report_build(struct vm *vm)
 	json_object_set_new(kvm, "vcpu", stats_json(&vm->vcpu_stats));
 	json_object_set_new(kvm, "vm", stats_json(&vm->vm_stats));
 	json_object_set_new(root, "kvm", kvm);
-	json_object_set_new(
-		root, "host",
-		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "setup_us",
-			  (json_int_t)(vm->setup_ns / 1000), "user_cpu_us",
-			  (json_int_t)(ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec),
-			  "system_cpu_us",
-			  (json_int_t)(ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec),
-			  "minor_faults", (json_int_t)ru.ru_minflt, "major_faults",
-			  (json_int_t)ru.ru_majflt, "hypercalls", (json_int_t)vm->hypercalls,
-			  "console_bytes", (json_int_t)vm->serial.bytes_out));
+	uint64_t cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+			  ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	uint64_t run_us = vm->kvm_run_cpu_ns / 1000;
+	json_t *host = json_object();
+	json_object_set_new(host, "setup_us", json_integer((json_int_t)(vm->setup_ns / 1000)));
+	json_object_set_new(host, "cpu_us", json_integer((json_int_t)cpu_us));
+	json_object_set_new(host, "kvm_run_cpu_us", json_integer((json_int_t)run_us));
+	json_object_set_new(host, "vmm_cpu_us",
+			    json_integer((json_int_t)(cpu_us > run_us ? cpu_us - run_us : 0)));
+	json_object_set_new(host, "minor_faults", json_integer(ru.ru_minflt));
+	json_object_set_new(host, "major_faults", json_integer(ru.ru_majflt));
+	json_object_set_new(host, "hypercalls", json_integer((json_int_t)vm->hypercalls));
+	json_object_set_new(host, "console_bytes", json_integer((json_int_t)vm->serial.bytes_out));
+	json_object_set_new(root, "host", host);
 	return root;
 }
 

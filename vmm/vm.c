@@ -14,6 +14,13 @@ uint64_t vm_ns_since(const struct timespec *t)
 	return (uint64_t)(now.tv_sec - t->tv_sec) * 1000000000ull + now.tv_nsec - t->tv_nsec;
 }
 
+uint64_t vm_thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
 void vm_stop(struct vm *vm, enum vm_exit_source src, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -117,7 +124,10 @@ int vm_run(struct vm *vm)
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_run);
 	vm->setup_ns = vm_ns_since(&vm->t_start) - vm_ns_since(&vm->t_run);
 	while (!vm->stopped) {
-		if (kvm_run(&vm->kvm) < 0) {
+		uint64_t cpu0 = vm_thread_cpu_ns();
+		int r = kvm_run(&vm->kvm);
+		vm->kvm_run_cpu_ns += vm_thread_cpu_ns() - cpu0;
+		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vm_stop(vm, VM_EXIT_MONITOR, MV_EXIT_MONITOR, "kvm: KVM_RUN: %s",

@@ -50,12 +50,15 @@ struct vm {
 	struct vm_sample boot_done; /* at MV_MARK_BOOT_DONE */
 	struct vm_sample at_exit;
 	uint64_t hypercalls;
+	uint64_t kvm_run_cpu_ns;    /* CPU spent inside KVM_RUN: the guest and
+	                             * KVM's emulation of it, not the monitor */
 };
 
 void vm_stop(struct vm *vm, enum vm_exit_source src, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void vm_sample(struct vm *vm, struct vm_sample *s);
 uint64_t vm_ns_since(const struct timespec *t);
+uint64_t vm_thread_cpu_ns(void);
 
 /* Run until the guest exits or crashes; returns the process exit status. */
 int vm_run(struct vm *vm);

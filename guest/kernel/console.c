@@ -18,6 +18,7 @@
 static char cons_buf[CONS_BUF_SIZE];
 static size_t cons_len;
 static bool cons_hc;
+static bool cons_batching;   /* hold lines until cons_batch(false) */
 
 void cons_init(bool paravirt)
 {
@@ -44,6 +45,15 @@ void cons_vprintf(const char *fmt, va_list ap)
 	size_t room = CONS_BUF_SIZE - cons_len;
 	int n = vsnprintf(cons_buf + cons_len, room, fmt, ap);
 	cons_len += (size_t)n < room ? (size_t)n : room - 1;
-	if (!cons_hc || (cons_len && cons_buf[cons_len - 1] == '\n'))
+	if (!cons_hc || (!cons_batching && cons_len && cons_buf[cons_len - 1] == '\n'))
+		cons_flush();
+}
+
+/* Several lines, one exit: the boot banner is sent whole. The buffer still
+ * flushes when it fills, so nothing is lost by batching too much. */
+void cons_batch(bool on)
+{
+	cons_batching = on;
+	if (!on)
 		cons_flush();
 }

@@ -8,5 +8,6 @@
 void cons_init(bool paravirt);
 void cons_vprintf(const char *fmt, va_list ap);
 void cons_flush(void);
+void cons_batch(bool on);
 
 #endif

@@ -107,8 +107,11 @@ void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)
 		panic("no valid hvm_start_info at %lx", start_info_gpa);
 	kmain_mm_init();
 	kmain_direct_map_rest();
-	if (!bootinfo_cmdline_flag(&boot, "quiet"))
+	if (!bootinfo_cmdline_flag(&boot, "quiet")) {
+		cons_batch(true);
 		kmain_banner();
+		cons_batch(false);
+	}
 	hc_call(MV_HC_BOOT_MARK, MV_MARK_BOOT_DONE, 0);
 
 	opt[0] = '\0';
