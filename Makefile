@@ -86,6 +86,21 @@ $(KERNEL): $(GUEST_OBJS) guest/kernel.ld
 	$(call say,LD,$@)
 	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
 
+# Guest user programs: static musl binaries that also run natively on Linux.
+# Until the disk exists they are embedded in the kernel image with .incbin
+# (guest/kernel/embedded.S), which therefore depends on them.
+BUILD_USER := build/user
+USER_SRCS := $(sort $(wildcard user/*.c))
+USER_BINS := $(USER_SRCS:user/%.c=$(BUILD_USER)/%)
+USER_CFLAGS := -static -O2 -Wall -Wextra -Werror
+
+$(BUILD_USER)/%: user/%.c | $(DEPS_OK)
+	$(call say,MUSLCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)musl-gcc $(USER_CFLAGS) -o $@ $<
+
+$(GBUILD)/kernel/embedded.S.o: $(USER_BINS)
+
 $(BUILD)/tests/%.o: tests/unit/%.c | $(DEPS_OK)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)

@@ -7,6 +7,7 @@
 /* CR0, SDM 3A 2.5 */
 #define X86_CR0_PE   (1ull << 0)
 #define X86_CR0_MP   (1ull << 1)
+#define X86_CR0_EM   (1ull << 2)
 #define X86_CR0_ET   (1ull << 4)
 #define X86_CR0_NE   (1ull << 5)
 #define X86_CR0_WP   (1ull << 16)
@@ -32,6 +33,28 @@
 #define X86_MSR_FS_BASE       0xc0000100u
 #define X86_MSR_GS_BASE       0xc0000101u
 #define X86_MSR_KERNEL_GS_BASE 0xc0000102u
+
+/* RFLAGS, SDM Vol. 1 3.4.3 */
+#define X86_RFLAGS_CF    (1ull << 0)
+#define X86_RFLAGS_FIXED (1ull << 1)    /* reads as 1 */
+#define X86_RFLAGS_PF    (1ull << 2)
+#define X86_RFLAGS_AF    (1ull << 4)
+#define X86_RFLAGS_ZF    (1ull << 6)
+#define X86_RFLAGS_SF    (1ull << 7)
+#define X86_RFLAGS_TF    (1ull << 8)
+#define X86_RFLAGS_IF    (1ull << 9)
+#define X86_RFLAGS_DF    (1ull << 10)
+#define X86_RFLAGS_OF    (1ull << 11)
+#define X86_RFLAGS_IOPL  (3ull << 12)
+#define X86_RFLAGS_NT    (1ull << 14)
+#define X86_RFLAGS_RF    (1ull << 16)
+#define X86_RFLAGS_AC    (1ull << 18)
+#define X86_RFLAGS_ID    (1ull << 21)
+
+/* STAR layout, SDM 3A 5.8.8: SYSCALL CS = STAR[47:32] (SS = +8);
+ * SYSRET 64-bit CS = STAR[63:48] + 16 (SS = +8). */
+#define X86_STAR_SYSCALL_SHIFT 32
+#define X86_STAR_SYSRET_SHIFT  48
 
 /* Page-table entry bits, SDM 3A 4.5 tables 4-15..4-20 */
 #define X86_PTE_P      (1ull << 0)
@@ -71,10 +94,15 @@
 
 /* Exception vectors, SDM 3A 6.3.1 */
 #define X86_VEC_DE  0
+#define X86_VEC_DB  1
+#define X86_VEC_BP  3
 #define X86_VEC_UD  6
 #define X86_VEC_DF  8
 #define X86_VEC_GP  13
 #define X86_VEC_PF  14
+#define X86_VEC_MF  16
+#define X86_VEC_AC  17
+#define X86_VEC_XM  19
 #define X86_NR_EXCEPTIONS 32
 
 /* Page-fault error code, SDM 3A 4.7 */

@@ -57,3 +57,22 @@ void cons_batch(bool on)
 	if (!on)
 		cons_flush();
 }
+
+/* Bytes from user programs, exactly as given: pending kernel text first,
+ * then s in as few hypercalls as the port's per-call limit allows. s must
+ * lie in the kernel image (its GPA is handed to the VMM). */
+void cons_write(const char *s, size_t n)
+{
+	cons_flush();
+	if (!cons_hc) {
+		uart_write(s, n);
+		return;
+	}
+	while (n) {
+		long done = hc_call(MV_HC_CONSOLE_WRITE, kernel_virt_to_phys(s), n);
+		if (done <= 0)
+			return;
+		s += done;
+		n -= (size_t)done;
+	}
+}

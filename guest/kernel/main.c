@@ -5,10 +5,13 @@
 
 #include "arch/x86/hypercall.h"
 #include "arch/x86/machine.h"
+#include "arch/x86/syscall_arch.h"
 #include "arch/x86/trap.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
+#include "kernel/exec.h"
 #include "kernel/printk.h"
+#include "kernel/proc.h"
 #include "kernel/selftest.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -93,6 +96,42 @@ static void kmain_crash(const char *how)
 	printk("crash: unknown kind '%s'\n", how);
 }
 
+/* init=PATH [... -- ARG ...]: everything after " -- " is the program's
+ * arguments (cut off the command line in place, so kernel options are
+ * read from the part before it only). Returns only if exec fails. */
+static void kmain_init(void)
+{
+	static char path[BOOTINFO_CMDLINE_MAX];
+	const char *args[EXEC_ARGS_MAX];
+	int nargs = 0;
+
+	if (bootinfo_cmdline_get(&boot, "init", path, sizeof(path)))
+		return;
+	char *c = boot.cmdline;
+	while (*c && strncmp(c, " -- ", 4))
+		c++;
+	if (*c) {
+		*c = '\0';
+		c += 4;
+		while (*c && nargs < EXEC_ARGS_MAX - 1) {
+			while (*c == ' ')
+				*c++ = '\0';
+			if (!*c)
+				break;
+			args[nargs++] = c;
+			while (*c && *c != ' ')
+				c++;
+		}
+	}
+	proc_quiet = bootinfo_cmdline_flag(&boot, "quiet");
+	char how[8];
+	if (!bootinfo_cmdline_get(&boot, "cr3", how, sizeof(how)))
+		arch_load_cr3_hc(!strcmp(how, "hc"));
+	int err = exec_init(path, args, nargs);
+	printk("init: cannot run %s: error %d\n", path, err);
+	machine_exit(MV_EXIT_GUEST_CRASH);
+}
+
 void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)
 {
 	char opt[BOOTINFO_CMDLINE_MAX];
@@ -117,6 +156,7 @@ void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)
 	opt[0] = '\0';
 	bootinfo_cmdline_get(&boot, "crash", opt, sizeof(opt));
 	kmain_crash(opt);
+	kmain_init();
 
 	if (bootinfo_cmdline_get(&boot, "selftest", opt, sizeof(opt)) == 0)
 		machine_exit(selftest_run(opt) ? 1 : MV_EXIT_OK);

@@ -2,11 +2,29 @@
 #ifndef GUEST_LIB_ERRNO_H
 #define GUEST_LIB_ERRNO_H
 
+#define EPERM  1
 #define ENOENT 2
+#define ESRCH  3
+#define E2BIG  7
+#define ENOEXEC 8
+#define EBADF  9
+#define EIO 5
 #define ENOMEM 12
 #define EFAULT 14
+#define EBUSY 16
 #define EEXIST 17
+#define ENODEV 19
+#define ENOTDIR 20
+#define EISDIR 21
 #define EINVAL 22
+#define ENOTTY 25
+#define EFBIG 27
+#define ENOSPC 28
+#define EROFS 30
+#define EMLINK 31
+#define ENAMETOOLONG 36
 #define ENOSYS 38
+#define ENOTEMPTY 39
+#define ELOOP 40
 
 #endif

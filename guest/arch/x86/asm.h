@@ -27,6 +27,21 @@
 #define ASM_GDT_KCODE        0x00af9b000000ffff
 #define ASM_GDT_KDATA        0x00cf93000000ffff
 
+/* User selectors with RPL 3, as an iretq frame to user mode carries them */
+#define ASM_SEL_UCODE_RPL3   0x2b
+#define ASM_SEL_UDATA_RPL3   0x23
+#define ASM_VEC_UD           6
+/* User-executable alias of the syscall stub page: last 2 MiB of the kernel
+ * PML4 slot, away from the image (kernel/syscall docs/syscalls.md) */
+#define ASM_SYSCALL_ALIAS    0xffffffffffe00000
+/* Entries of syscall_table (kernel/syscall.h SYSCALL_NR) */
+#define ASM_SYSCALL_NR       512
+/* RFLAGS bits user code may own (SDM 1 3.4.3): CF PF AF ZF SF TF IF DF OF
+ * AC ID; IOPL, NT, RF, VM, VIF, VIP stay clear. Bit 1 is always set. */
+#define ASM_RFLAGS_USER      0x240fd5
+#define ASM_RFLAGS_FIXED     0x2
+#define ASM_RFLAGS_USER_INIT 0x202     /* IF and the fixed bit */
+
 #define ASM_BOOT_STACK_SIZE  16384
 #define ASM_TRAP_STUB_SIZE   16
 #define ASM_EFAULT           14

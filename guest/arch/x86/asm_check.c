@@ -1,6 +1,8 @@
 /* Compile-time proof that the assembly constants match the shared headers. */
 #include "arch/x86/asm.h"
 #include "arch/x86/trap.h"
+#include "arch/x86/syscall_arch.h"
+#include "kernel/syscall.h"
 #include "lib/errno.h"
 #include "mv_boot.h"
 #include "x86.h"
@@ -33,3 +35,13 @@ SAME(ASM_PDPT_KERNEL, X86_PDPT_INDEX(MV_KERNEL_VIRT_BASE));
 SAME(ASM_EFAULT, EFAULT);
 SAME(ASM_TRAP_STUB_SIZE, TRAP_STUB_SIZE);
 SAME(sizeof(struct trap_frame), 22 * 8);
+SAME(ASM_SEL_UCODE_RPL3, MV_SEL_UCODE | 3);
+SAME(ASM_SEL_UDATA_RPL3, MV_SEL_UDATA | 3);
+SAME(ASM_VEC_UD, X86_VEC_UD);
+SAME(ASM_SYSCALL_NR, SYSCALL_NR);
+SAME(ASM_RFLAGS_USER, X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF |
+			      X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_IF | X86_RFLAGS_DF |
+			      X86_RFLAGS_OF | X86_RFLAGS_AC | X86_RFLAGS_ID);
+SAME(ASM_RFLAGS_FIXED, X86_RFLAGS_FIXED);
+SAME(ASM_RFLAGS_USER_INIT, X86_RFLAGS_IF | X86_RFLAGS_FIXED);
+SAME(ASM_SYSCALL_ALIAS, SYSCALL_ALIAS_VA);

@@ -15,7 +15,7 @@
 #define GATE_IST_SHIFT   32
 #define DF_IST           1
 
-#define STACK_SIZE 8192
+#define STACK_SIZE 16384   /* rsp0: system calls and user faults run here */
 
 struct tss64 {
 	uint32_t reserved0;
@@ -52,6 +52,7 @@ static uint8_t df_stack[STACK_SIZE] __attribute__((aligned(16)));
 static uint8_t rsp0_stack[STACK_SIZE] __attribute__((aligned(16)));
 
 extern const uint8_t trap_stubs[];
+extern const uint8_t ud_entry[];   /* arch/x86/syscall_entry.S: syscalls on kvm-pvm */
 
 static void desc_load_gdt(void)
 {
@@ -77,11 +78,16 @@ static void desc_load_gdt(void)
 	ltr(MV_SEL_TSS);
 }
 
+static uint64_t desc_gate_lo(uint64_t handler)
+{
+	return (handler & 0xffff) | (uint64_t)MV_SEL_KCODE << 16 | GATE_TYPE_INTR64 | X86_DESC_P |
+	       (handler >> 16 & 0xffff) << 48;
+}
+
 static void desc_load_idt(void)
 {
 	uint64_t stub = (uint64_t)trap_stubs;
-	uint64_t lo = (stub & 0xffff) | (uint64_t)MV_SEL_KCODE << 16 | GATE_TYPE_INTR64 |
-		      X86_DESC_P | (stub >> 16 & 0xffff) << 48;
+	uint64_t lo = desc_gate_lo(stub);
 	uint64_t hi = stub >> 32;
 	struct cpu_dtr d = { sizeof(idt) - 1, (uint64_t)idt };
 
@@ -92,7 +98,15 @@ static void desc_load_idt(void)
 		lo += TRAP_STUB_SIZE;
 	}
 	idt[2 * X86_VEC_DF] |= (uint64_t)DF_IST << GATE_IST_SHIFT;
+	/* #UD first checks for the syscall stub's ud2, then joins the stubs */
+	idt[2 * X86_VEC_UD] = desc_gate_lo((uint64_t)ud_entry);
+	idt[2 * X86_VEC_UD + 1] = (uint64_t)ud_entry >> 32;
 	lidt(&d);
+}
+
+uint64_t trap_kstack_top(void)
+{
+	return tss.rsp[0];
 }
 
 void trap_init(void)

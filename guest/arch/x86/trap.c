@@ -6,6 +6,7 @@
 #include "arch/x86/machine.h"
 #include "arch/x86/trap.h"
 #include "kernel/printk.h"
+#include "kernel/proc.h"
 #include "mv_exit.h"
 #include "x86.h"
 
@@ -89,9 +90,18 @@ static _Noreturn void trap_fatal(const struct trap_frame *f, uint64_t cr2)
 	machine_exit(MV_EXIT_GUEST_CRASH);
 }
 
+/* Order: a page fault on user memory may just need its page (from user
+ * mode, or the kernel copying to or from user memory); then user-mode
+ * faults kill the process; then kernel fixups; anything else is fatal. */
 void trap_dispatch(struct trap_frame *f)
 {
 	uint64_t cr2 = f->vector == X86_VEC_PF ? read_cr2() : 0;
+
+	if (f->vector == X86_VEC_PF && proc_handle_fault(cr2, f->error) == 0)
+		return;
+	if ((f->cs & 3) == 3)
+		proc_kill_fault(f->vector, f->error, f->rip, cr2);
+
 	const struct trap_extable *e = trap_find_fixup(f->rip);
 
 	if (e && f->vector != X86_VEC_DF) {

@@ -23,6 +23,7 @@ trap_stubs:
 	.endr
 
 	.text
+	.globl trap_common
 trap_common:
 	pushq %rax
 	pushq %rbx

@@ -1,0 +1,186 @@
+/* exec of a static ELF into a fresh address space, the initial stack the
+ * x86_64 psABI (3.4.1) describes, and the first iretq to user mode. */
+#include <stdint.h>
+
+#include "arch/x86/syscall_arch.h"
+#include "arch/x86/trap.h"
+#include "kernel/elf.h"
+#include "kernel/embedded.h"
+#include "kernel/exec.h"
+#include "kernel/printk.h"
+#include "kernel/proc.h"
+#include "kernel/random.h"
+#include "kernel/uaccess.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "mm/uvm.h"
+#include "x86.h"
+
+#define PAGE_MASK (X86_PAGE_SIZE - 1)
+#define STACK_IMAGE_MAX 2048   /* argv strings, auxv, pointers */
+#define RANDOM_BYTES 16
+
+/* auxv types, Linux include/uapi/linux/auxvec.h */
+#define AT_NULL   0
+#define AT_PHDR   3
+#define AT_PHENT  4
+#define AT_PHNUM  5
+#define AT_PAGESZ 6
+#define AT_BASE   7
+#define AT_FLAGS  8
+#define AT_ENTRY  9
+#define AT_UID    11
+#define AT_EUID   12
+#define AT_GID    13
+#define AT_EGID   14
+#define AT_CLKTCK 17
+#define AT_SECURE 23
+#define AT_RANDOM 25
+#define AT_EXECFN 31
+#define NAUXV     15
+#define CLK_TCK   100
+
+static struct proc init_proc;
+static uint8_t stack_image[STACK_IMAGE_MAX] __attribute__((aligned(16)));
+
+static uint32_t exec_prot(uint32_t pflags)
+{
+	return (pflags & ELF_PF_R ? UPROT_READ : 0) | (pflags & ELF_PF_W ? UPROT_WRITE : 0) |
+	       (pflags & ELF_PF_X ? UPROT_EXEC : 0);
+}
+
+/* Each page of a PT_LOAD gets what the file has there (whole pages by one
+ * host copy: bytes before p_vaddr in its first page are file bytes, as
+ * with a file mapping) and zeros from p_filesz on. */
+static int exec_load_segment(struct proc *p, const uint8_t *img, const struct elf64_phdr *ph)
+{
+	uint64_t first = ph->vaddr & ~PAGE_MASK;
+	uint64_t end = (ph->vaddr + ph->memsz + PAGE_MASK) & ~PAGE_MASK;
+	uint64_t file_end = ph->vaddr + ph->filesz;
+	uint32_t prot = exec_prot(ph->flags);
+	uint64_t pte = proc_prot_pte(prot);
+
+	for (uint64_t va = first; va < end; va += X86_PAGE_SIZE) {
+		const uint8_t *src = img + ph->offset - (ph->vaddr - va);
+		uint64_t n = file_end > va ? file_end - va : 0;
+		uint64_t pa = page_alloc();
+		if (!pa)
+			return -ENOMEM;
+		if (n >= X86_PAGE_SIZE) {
+			page_copy(pa, kernel_virt_to_phys(src));
+		} else {
+			page_zero(pa);
+			if (n)
+				arch_uaccess_copy(phys_to_virt(pa), src, n);
+		}
+		int err = pgtable_map(va, pa, pte | X86_PTE_U);
+		if (err) {
+			page_free(pa);
+			return err;
+		}
+	}
+	return uregion_add(&p->regions, first, end, prot, UREGION_ELF);
+}
+
+/* argc, argv[], NULL, envp[] (empty), NULL, auxv pairs, then the strings
+ * and AT_RANDOM's bytes at the top; RSP 16-byte aligned at entry. */
+static int exec_stack(const struct elf_info *info, const char *const *argv, int argc,
+		      uint64_t *sp_out)
+{
+	uint64_t top = UVM_STACK_TOP, strp = top - RANDOM_BYTES;
+	uint64_t argv_va[EXEC_ARGS_MAX + 1];
+	uint64_t random_va = strp;
+
+	for (int i = argc - 1; i >= 0; i--) {
+		strp -= strlen(argv[i]) + 1;
+		argv_va[i] = strp;
+	}
+	uint64_t nwords = 1 + (uint64_t)argc + 1 + 1 + 2 * (NAUXV + 1);   /* + AT_NULL */
+	uint64_t sp = (strp - nwords * 8) & ~15ull;
+	if (top - sp > STACK_IMAGE_MAX)
+		return -E2BIG;
+
+	uint8_t *img = stack_image;
+	uint64_t *w = (uint64_t *)img;
+	memset(img, 0, top - sp);   /* padding included: no stale bytes leak */
+	*w++ = (uint64_t)argc;
+	for (int i = 0; i < argc; i++) {
+		*w++ = argv_va[i];
+		memcpy(img + (argv_va[i] - sp), argv[i], strlen(argv[i]) + 1);
+	}
+	*w++ = 0;   /* end of argv */
+	*w++ = 0;   /* envp: empty */
+	const uint64_t auxv[NAUXV][2] = {
+		{ AT_PHDR, info->phdr_va },  { AT_PHENT, sizeof(struct elf64_phdr) },
+		{ AT_PHNUM, info->phnum },   { AT_PAGESZ, X86_PAGE_SIZE },
+		{ AT_BASE, 0 },              { AT_FLAGS, 0 },
+		{ AT_ENTRY, info->entry },   { AT_UID, 0 },
+		{ AT_EUID, 0 },              { AT_GID, 0 },
+		{ AT_EGID, 0 },              { AT_CLKTCK, CLK_TCK },
+		{ AT_SECURE, 0 },            { AT_RANDOM, random_va },
+		{ AT_EXECFN, argv_va[0] },
+	};
+	memcpy(w, auxv, sizeof(auxv));
+	w += 2 * NAUXV;
+	*w++ = AT_NULL;
+	*w++ = 0;
+	random_fill(img + (random_va - sp), RANDOM_BYTES);
+	/* The stack region is populated on demand: this copy's faults do it. */
+	if (copy_to_user(sp, img, top - sp))
+		return -EFAULT;
+	*sp_out = sp;
+	return 0;
+}
+
+int exec_init(const char *path, const char *const *args, int nargs)
+{
+	const struct embedded_prog *prog = embedded_find(path);
+	const char *argv[EXEC_ARGS_MAX];
+	struct proc *p = &init_proc;
+	struct elf_info info;
+	uint64_t sp;
+	int err, argc = 0;
+
+	if (!prog)
+		return -ENOENT;
+	if (nargs + 1 > EXEC_ARGS_MAX)
+		return -E2BIG;
+	err = elf_check(prog->start, (uint64_t)(prog->end - prog->start), UVM_MIN,
+			UVM_MMAP_TOP, &info);
+	if (err)
+		return err;
+	argv[argc++] = path;
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+
+	err = syscall_arch_init(trap_kstack_top());
+	if (err)
+		return err;
+	p->pid = 1;
+	p->ppid = 0;
+	p->cr3 = uvm_create();
+	if (!p->cr3)
+		return -ENOMEM;
+	arch_load_cr3(p->cr3);
+	proc_current = p;
+	for (unsigned i = 0; i < info.phnum; i++) {
+		if (info.phdr[i].type != ELF_PT_LOAD)
+			continue;
+		err = exec_load_segment(p, prog->start, &info.phdr[i]);
+		if (err)
+			return err;
+	}
+	p->brk_start = p->brk = (info.end + PAGE_MASK) & ~PAGE_MASK;
+	p->mmap_low = UVM_MMAP_TOP;
+	err = uregion_add(&p->regions, UVM_STACK_TOP - UVM_STACK_SIZE, UVM_STACK_TOP,
+			  UPROT_READ | UPROT_WRITE, UREGION_STACK);
+	if (err)
+		return err;
+	err = exec_stack(&info, argv, argc, &sp);
+	if (err)
+		return err;
+	user_enter(info.entry, sp);
+}

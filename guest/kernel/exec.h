@@ -1,0 +1,11 @@
+/* Starting the first user program. */
+#ifndef GUEST_KERNEL_EXEC_H
+#define GUEST_KERNEL_EXEC_H
+
+#define EXEC_ARGS_MAX 32
+
+/* Loads path (an embedded program) with argv[0] = path and the given
+ * further arguments, and enters it. Returns only on failure (-errno). */
+int exec_init(const char *path, const char *const *args, int nargs);
+
+#endif

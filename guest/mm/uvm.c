@@ -1,0 +1,75 @@
+/* User address spaces. New PML4s start as a copy of the kernel's (one
+ * host page copy instead of 256 emulated stores): the kernel's lower half
+ * is empty (docs/boot.md: no identity map), so the copy is exactly "kernel
+ * half shared, user half empty". Kernel mappings made later in a kernel
+ * PML4 slot that was empty at that time would not be seen by existing
+ * spaces; all kernel slots are populated at boot. */
+#include "mm/uvm.h"
+#include "lib/errno.h"
+#include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "x86.h"
+
+#define UVM_USER_SLOTS (X86_PT_ENTRIES / 2)
+
+uint64_t uvm_create(void)
+{
+	uint64_t pml4 = page_alloc();
+
+	if (!pml4)
+		return 0;
+	page_copy(pml4, arch_read_cr3() & X86_PTE_ADDR);
+	return pml4;
+}
+
+int uvm_map_zero(uint64_t va, uint64_t flags, uint64_t *pa_out)
+{
+	uint64_t pa = page_alloc();
+
+	if (!pa)
+		return -ENOMEM;
+	page_zero(pa);
+	int err = pgtable_map(va, pa, flags | X86_PTE_U);
+	if (err) {
+		page_free(pa);
+		return err;
+	}
+	if (pa_out)
+		*pa_out = pa;
+	return 0;
+}
+
+void uvm_unmap_range(uint64_t start, uint64_t end)
+{
+	for (uint64_t va = start; va < end; va += X86_PAGE_SIZE) {
+		uint64_t pa;
+		if (pgtable_unmap(va, &pa) == 0)
+			page_free(pa);
+	}
+}
+
+static void uvm_free_table(uint64_t table_pa, int level)
+{
+	uint64_t *t = phys_to_virt(table_pa);
+
+	for (unsigned i = 0; i < X86_PT_ENTRIES; i++) {
+		if (!(t[i] & X86_PTE_P))
+			continue;
+		if (level > 1 && !(t[i] & X86_PTE_PS))
+			uvm_free_table(t[i] & X86_PTE_ADDR, level - 1);
+		else
+			page_free(t[i] & X86_PTE_ADDR);
+	}
+	page_free(table_pa);
+}
+
+void uvm_destroy(uint64_t pml4)
+{
+	uint64_t *t = phys_to_virt(pml4);
+
+	for (unsigned i = 0; i < UVM_USER_SLOTS; i++)
+		if (t[i] & X86_PTE_P)
+			uvm_free_table(t[i] & X86_PTE_ADDR, 3);
+	page_free(pml4);
+}
