@@ -18,8 +18,10 @@
  *   MV_GPA_BOOT_GDT        | boot GDT (selectors below)
  *   MV_GPA_PGTABLE..END    | boot page tables, 4 KiB pages of their own
  *   MV_GPA_KERNEL_MIN..    | kernel ELF segments (p_paddr), then free RAM
- *   MV_GPA_MMIO_BASE..4G   | device hole (virtio-mmio); RAM above 3 GiB
- *                          | continues at 4 GiB
+ *   MV_GPA_MMIO_BASE..4G   | device hole; RAM above 3 GiB continues at 4 GiB
+ *   MV_GPA_VIRTIO_MMIO     | virtio-mmio device i at + i * MV_VIRTIO_MMIO_SIZE,
+ *                          | IRQ MV_VIRTIO_IRQ_BASE + i, announced on the
+ *                          | command line as virtio_mmio.device=4K@<base>:<irq>
  *
  * Guest-virtual layout of the boot page tables (4-level paging):
  *
@@ -58,6 +60,10 @@
 #define MV_GPA_KERNEL_MIN     0x00200000ull      /* segments load at or above */
 #define MV_GPA_MMIO_BASE      0xc0000000ull      /* 3 GiB: device hole start */
 #define MV_GPA_HIGH_RAM       0x100000000ull     /* RAM above the hole */
+#define MV_GPA_VIRTIO_MMIO    0xd0000000ull      /* first virtio-mmio window */
+#define MV_VIRTIO_MMIO_SIZE   0x1000ull          /* one 4 KiB window a device */
+#define MV_VIRTIO_MMIO_MAX    4u                 /* devices mapvisor places */
+#define MV_VIRTIO_IRQ_BASE    5u                 /* IRQ of device 0 (not delivered yet) */
 
 #define MV_DIRECT_MAP_BASE    0xffff800000000000ull
 #define MV_KERNEL_VIRT_BASE   0xffffffff80000000ull

@@ -37,8 +37,10 @@ int cli_parse_size(const char *s, uint64_t *out)
 enum {
 	OPT_KERNEL = 'k', OPT_MEM = 'm', OPT_QUIET = 'q', OPT_VERBOSE = 'v', OPT_HELP = 'h',
 	OPT_MEM_FILE = 256, OPT_MEM_SHARE, OPT_HUGEPAGES, OPT_PREFAULT, OPT_CMDLINE,
-	OPT_ENTRY, OPT_PV, OPT_REPORT,
+	OPT_ENTRY, OPT_PV, OPT_REPORT, OPT_DISK,
 };
+
+_Static_assert(CLI_MAX_DISKS == MV_VIRTIO_MMIO_MAX, "one virtio-mmio window a disk");
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -51,6 +53,7 @@ static const struct option run_options[] = {
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "pv", required_argument, NULL, OPT_PV },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -88,6 +91,11 @@ void cli_print_run_help(void)
 	"                          a Mapvisor note; 64; pvh: the 32-bit PVH entry\n"
 	"      --pv MODE           paravirtual port: auto (default), on, off\n"
 	"      --report FILE|-     write a JSON report at exit ('-': stdout)\n"
+	"      --disk PATH[,ro]    a virtio-blk disk over this image (repeat for up\n"
+	"                          to 4); ',ro': read-only (writes fail with IOERR);\n"
+	"                          the file must exist. Disk i is virtio-mmio at\n"
+	"                          0xd0000000 + i*0x1000, announced to the kernel as\n"
+	"                          virtio_mmio.device=4K@<base>:<5+i>\n"
 	"  -q, --quiet             only the guest's own output: no monitor messages, and\n"
 	"                          'quiet' on the kernel command line (no banner)\n"
 	"  -v, --verbose           trace device accesses and exits\n"
@@ -96,6 +104,28 @@ void cli_print_run_help(void)
 	"Exit status: the guest's own status (0-255), except\n"
 	"  120 usage error, 121 monitor error, 122 guest crash (triple fault,\n"
 	"  unexpected exit, or the guest kernel's panic).\n");
+}
+
+/* PATH or PATH,ro. The suffix is the only option, so a path may itself
+ * contain commas. */
+static int parse_disk(const char *arg, struct run_opts *o, struct mv_err *e)
+{
+	size_t len = strlen(arg);
+	bool ro = len >= 3 && !strcmp(arg + len - 3, ",ro");
+	if (ro)
+		len -= 3;
+	if (o->ndisks == CLI_MAX_DISKS)
+		return mv_errf(e, "--disk: at most %d disks", CLI_MAX_DISKS);
+	if (len == 0)
+		return mv_errf(e, "--disk: empty path");
+	if (len >= sizeof(o->disk[0].path))
+		return mv_errf(e, "--disk: path longer than %zu bytes",
+			       sizeof(o->disk[0].path) - 1);
+	struct cli_disk *d = &o->disk[o->ndisks++];
+	memcpy(d->path, arg, len);
+	d->path[len] = 0;
+	d->ro = ro;
+	return 0;
 }
 
 int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
@@ -169,6 +199,10 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 			if (!optarg[0])
 				return mv_errf(e, "--report: empty path");
 			o->report = optarg;
+			break;
+		case OPT_DISK:
+			if (parse_disk(optarg, o, e) < 0)
+				return -1;
 			break;
 		case OPT_QUIET:
 			o->quiet = true;

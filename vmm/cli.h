@@ -3,6 +3,7 @@
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,13 @@
 #include "x86_boot.h"
 
 enum pv_mode { PV_AUTO, PV_ON, PV_OFF };
+
+#define CLI_MAX_DISKS 4   /* = MV_VIRTIO_MMIO_MAX */
+
+struct cli_disk {
+	char path[PATH_MAX];      /* without the ",ro" suffix */
+	bool ro;
+};
 
 struct run_opts {
 	const char *kernel;       /* NULL: the kernel built next to mapvisor */
@@ -25,6 +33,8 @@ struct run_opts {
 	const char *report;       /* NULL, "-" or a path */
 	bool quiet;
 	bool verbose;
+	int ndisks;               /* --disk PATH[,ro], in order: device i */
+	struct cli_disk disk[CLI_MAX_DISKS];
 };
 
 #define CLI_DEFAULT_MEM (256ull << 20)

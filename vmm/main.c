@@ -43,6 +43,27 @@ static const char *default_kernel(char *buf, size_t n)
 	return NULL;
 }
 
+/* The user's command line, plus 'quiet' for -q (the kernel keeps its own
+ * messages to itself too) and one virtio_mmio.device= a disk, the way the
+ * kernel finds its devices (docs/boot.md). */
+static int build_cmdline(const struct run_opts *o, char *buf, size_t n)
+{
+	int len = snprintf(buf, n, "%s%s%s", o->cmdline, o->quiet && o->cmdline[0] ? " " : "",
+			   o->quiet ? "quiet" : "");
+	if (len < 0 || (size_t)len >= n) {
+		log_err("--cmdline: no room to add 'quiet' for -q");
+		return -1;
+	}
+	for (int i = 0; i < o->ndisks; i++)
+		if (virtio_mmio_cmdline_append(buf, n, MV_GPA_VIRTIO_MMIO + i * MV_VIRTIO_MMIO_SIZE,
+					       MV_VIRTIO_IRQ_BASE + i) < 0) {
+			log_err("--cmdline: no room to add the virtio_mmio.device= of --disk %s",
+				o->disk[i].path);
+			return -1;
+		}
+	return 0;
+}
+
 static int setup_vm(struct vm *vm, const struct run_opts *o, const uint8_t *img, size_t len,
 		    const struct elf_info *elf, struct mv_err *e)
 {
@@ -86,6 +107,20 @@ static int setup_vm(struct vm *vm, const struct run_opts *o, const uint8_t *img,
 	if (serial_register(&vm->serial, &vm->io) < 0 || exit_port_register(vm) < 0 ||
 	    (vm->boot.hc && hypercall_register(vm, vm->boot.hc_port) < 0))
 		return mv_errf(e, "io: port ranges overlap");
+	for (int i = 0; i < o->ndisks; i++) {
+		struct virtio_blk *b = &vm->disk[i];
+		if (virtio_blk_init(b, &vm->mem, o->disk[i].path, o->disk[i].ro, i,
+				    MV_GPA_VIRTIO_MMIO + i * MV_VIRTIO_MMIO_SIZE,
+				    MV_VIRTIO_IRQ_BASE + i, e) < 0)
+			return -1;
+		vm->ndisks++;
+		if (virtio_mmio_register(&b->mmio, &vm->mmio) < 0)
+			return mv_errf(e, "mmio: %s window at 0x%llx overlaps another device",
+				       b->name, (unsigned long long)b->mmio.base);
+		log_debug("%s: %s%s, %llu sectors, virtio-mmio at 0x%llx irq %u", b->name, b->path,
+			  b->ro ? " (read-only)" : "", (unsigned long long)b->capacity,
+			  (unsigned long long)b->mmio.base, b->mmio.irq);
+	}
 	if (kvm_stats_open(&vm->vcpu_stats, kvm_get_vcpu_stats_fd(&vm->kvm)) < 0 ||
 	    kvm_stats_open(&vm->vm_stats, kvm_get_vm_stats_fd(&vm->kvm)) < 0)
 		return mv_errf(e, "kvm: KVM_GET_STATS_FD: %s", strerror(errno));
@@ -107,15 +142,9 @@ static int cmd_run(int argc, char **argv, struct timespec t0)
 	log_quiet = o.quiet;
 	log_verbose = o.verbose;
 	char cmdline[MV_CMDLINE_MAX];
-	if (o.quiet) {   /* the kernel keeps its own messages to itself too */
-		int n = snprintf(cmdline, sizeof(cmdline), "%s%squiet", o.cmdline,
-				 o.cmdline[0] ? " " : "");
-		if (n < 0 || (size_t)n >= sizeof(cmdline)) {
-			log_err("--cmdline: no room to add 'quiet' for -q");
-			return MV_EXIT_USAGE;
-		}
-		o.cmdline = cmdline;
-	}
+	if (build_cmdline(&o, cmdline, sizeof(cmdline)) < 0)
+		return MV_EXIT_USAGE;
+	o.cmdline = cmdline;
 	if (!o.kernel && !(o.kernel = default_kernel(kpath, sizeof(kpath)))) {
 		log_err("no kernel: give --kernel FILE (none was built next to mapvisor)");
 		return MV_EXIT_MONITOR;
@@ -165,6 +194,8 @@ static int cmd_run(int argc, char **argv, struct timespec t0)
 			status = MV_EXIT_MONITOR;
 	}
 	free(img);
+	for (int i = 0; i < vm->ndisks; i++)
+		virtio_blk_close(&vm->disk[i]);
 	kvm_stats_close(&vm->vcpu_stats);
 	kvm_stats_close(&vm->vm_stats);
 	gm_destroy(&vm->mem);

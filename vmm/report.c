@@ -85,6 +85,38 @@ static json_t *stats_json(const struct kvm_stats *st)
 	return o;
 }
 
+static json_t *disk_json(const struct virtio_blk *b)
+{
+	const struct virtio_blk_stats *s = &b->stats;
+	const struct virtio_mmio_dev *t = &b->mmio;
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(b->name));
+	json_object_set_new(o, "path", json_string(b->path));
+	json_object_set_new(o, "read_only", json_boolean(b->ro));
+	json_object_set_new(o, "size", json_integer((json_int_t)b->size));
+	json_object_set_new(o, "capacity_sectors", json_integer((json_int_t)b->capacity));
+	json_object_set_new(o, "mmio_base", hex(t->base));
+	json_object_set_new(o, "irq", json_integer(t->irq));
+	json_object_set_new(o, "status", json_integer(t->st.status));
+	json_object_set_new(o, "driver_features", hex(t->st.driver_features));
+	json_object_set_new(o, "notifies", json_integer((json_int_t)t->notifies));
+	json_object_set_new(o, "requests",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "in", (json_int_t)s->in, "out",
+				      (json_int_t)s->out, "flush", (json_int_t)s->flush, "get_id",
+				      (json_int_t)s->get_id, "other", (json_int_t)s->other));
+	json_object_set_new(o, "bytes_read", json_integer((json_int_t)s->bytes_read));
+	json_object_set_new(o, "bytes_written", json_integer((json_int_t)s->bytes_written));
+	json_object_set_new(o, "fdatasyncs", json_integer((json_int_t)s->fdatasyncs));
+	json_object_set_new(o, "errors",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "ioerr", (json_int_t)s->ioerr,
+				      "unsupp", (json_int_t)s->unsupp, "bad_chains",
+				      (json_int_t)s->bad_chains, "needs_reset",
+				      (json_int_t)t->needs_reset, "bad_register_accesses",
+				      (json_int_t)t->bad_accesses));
+	json_object_set_new(o, "last_error", t->error[0] ? json_string(t->error) : json_null());
+	return o;
+}
+
 static const char *source_name(enum vm_exit_source s)
 {
 	static const char *const names[] = {
@@ -115,6 +147,10 @@ json_t *report_build(struct vm *vm)
 	json_object_set_new(root, "exit",
 			    json_pack("{s:s, s:i, s:s}", "source", source_name(vm->exit_source),
 				      "status", vm->exit_status, "reason", vm->exit_reason));
+	json_t *disks = json_array();
+	for (int i = 0; i < vm->ndisks; i++)
+		json_array_append_new(disks, disk_json(&vm->disk[i]));
+	json_object_set_new(root, "disks", disks);
 	json_t *kvm = json_object();
 	json_object_set_new(kvm, "boot_done", sample_json(&vm->boot_done));
 	json_object_set_new(kvm, "at_exit", sample_json(&vm->at_exit));

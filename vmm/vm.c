@@ -93,9 +93,11 @@ static void handle_exit(struct vm *vm)
 		return;
 	}
 	case KVM_EXIT_MMIO:
-		crash(vm, "guest %s of %u bytes at GPA 0x%llx: no RAM or device there",
-		      run->mmio.is_write ? "write" : "read", run->mmio.len,
-		      (unsigned long long)run->mmio.phys_addr);
+		if (!mmio_bus_dispatch(&vm->mmio, vm, run->mmio.phys_addr, run->mmio.data,
+				       (int)run->mmio.len, run->mmio.is_write))
+			crash(vm, "guest %s of %u bytes at GPA 0x%llx: no RAM or device there",
+			      run->mmio.is_write ? "write" : "read", run->mmio.len,
+			      (unsigned long long)run->mmio.phys_addr);
 		return;
 	case KVM_EXIT_HLT:
 		crash(vm, "guest halted with nothing to wake it (no interrupt sources)");

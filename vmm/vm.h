@@ -7,10 +7,13 @@
 #include <time.h>
 
 #include "guest_mem.h"
+#include "mv_boot.h"
 #include "io_bus.h"
 #include "kvm.h"
 #include "kvm_stats.h"
+#include "mmio_bus.h"
 #include "serial.h"
+#include "blk_dev.h"
 #include "x86_boot.h"
 
 enum vm_exit_source {
@@ -32,7 +35,10 @@ struct vm {
 	struct kvm kvm;
 	struct guest_mem mem;
 	struct io_bus io;
+	struct mmio_bus mmio;
 	struct serial serial;
+	int ndisks;                 /* disk[0..ndisks) are open */
+	struct virtio_blk disk[MV_VIRTIO_MMIO_MAX];
 	struct kvm_stats vcpu_stats;
 	struct kvm_stats vm_stats;
 	int console_fd;             /* where guest console output goes */

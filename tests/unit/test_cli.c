@@ -125,6 +125,7 @@ START_TEST(cli_run_defaults)
 	ck_assert_ptr_null(o.report);
 	ck_assert(!o.quiet);
 	ck_assert(!o.verbose);
+	ck_assert_int_eq(o.ndisks, 0);
 }
 END_TEST
 
@@ -360,6 +361,38 @@ START_TEST(cli_run_quiet_with_verbose_contradicts)
 }
 END_TEST
 
+START_TEST(cli_run_disk_repeats_in_order_with_ro_suffix)
+{
+	struct run_opts o;
+	struct mv_err e = { "" };
+	int rc = PARSE(o, e, "--disk", "/img/a.ext2", "--disk=/img/b,ro", "--disk", "/img/c,d",
+		       "--disk", "/img/e,ro,ro");
+	ck_assert_msg(rc == 0, "%s", e.msg);
+	ck_assert_int_eq(o.ndisks, 4);
+	ck_assert_str_eq(o.disk[0].path, "/img/a.ext2");
+	ck_assert(!o.disk[0].ro);
+	ck_assert_str_eq(o.disk[1].path, "/img/b");
+	ck_assert(o.disk[1].ro);
+	ck_assert_str_eq(o.disk[2].path, "/img/c,d");   /* commas belong to the path */
+	ck_assert(!o.disk[2].ro);
+	ck_assert_str_eq(o.disk[3].path, "/img/e,ro");  /* only the last ",ro" is the flag */
+	ck_assert(o.disk[3].ro);
+}
+END_TEST
+
+START_TEST(cli_run_disk_rejects_fifth_and_empty)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--disk", "a", "--disk", "b", "--disk", "c", "--disk", "d",
+				   "--disk", "e"),
+			     e, "at most 4 disks");
+	ck_assert_fails_with(PARSE(o, e, "--disk", ""), e, "--disk: empty path");
+	ck_assert_fails_with(PARSE(o, e, "--disk", ",ro"), e, "--disk: empty path");
+	ck_assert_fails_with(PARSE(o, e, "--disk"), e, "needs a value");
+}
+END_TEST
+
 START_TEST(cli_run_all_options_together)
 {
 	struct run_opts o;
@@ -512,6 +545,8 @@ int main(void)
 	UNIT_CASE(s, cli_run_report_path_or_stdout);
 	UNIT_CASE(s, cli_run_quiet_and_verbose_flags);
 	UNIT_CASE(s, cli_run_quiet_with_verbose_contradicts);
+	UNIT_CASE(s, cli_run_disk_repeats_in_order_with_ro_suffix);
+	UNIT_CASE(s, cli_run_disk_rejects_fifth_and_empty);
 	UNIT_CASE(s, cli_run_all_options_together);
 	UNIT_CASE(s, cli_run_parses_twice_in_one_process);
 	UNIT_CASE(s, cli_run_rejects_unknown_long_option);
