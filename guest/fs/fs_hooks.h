@@ -1,0 +1,28 @@
+/* Everything fs/ needs from the rest of the machine. The kernel implements
+ * these in fs/fs_hooks_kernel.c; a host unit test implements them over an
+ * image file (tests/unit_guest/fake_disk.c).
+ *
+ * Block I/O is by byte offset and length so the file system can touch a
+ * single bitmap byte or a 4-byte block pointer without a bounce buffer; a
+ * sector-based device rounds out (read-modify-write) underneath. */
+#ifndef GUEST_FS_FS_HOOKS_H
+#define GUEST_FS_FS_HOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 when all len bytes moved, else a negative errno (-EIO, -ENODEV...). */
+int blk_read(void *dev, uint64_t byte_off, void *buf, size_t len);
+int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len);
+/* Make every completed write durable. */
+int blk_flush(void *dev);
+
+/* Seconds since the epoch, for inode and superblock timestamps. */
+uint32_t fs_now(void);
+
+/* One 4 KiB, 4 KiB-aligned buffer, or NULL when memory is short (never a
+ * panic: the caller returns -ENOMEM). */
+void *fs_page_alloc(void);
+void fs_page_free(void *page);
+
+#endif

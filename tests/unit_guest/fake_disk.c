@@ -1,0 +1,99 @@
+/* Fake block device, clock and page source for guest/fs/; see fake_disk.h. */
+#include "fake_disk.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs/fs_hooks.h"
+#include "lib/errno.h"
+
+uint32_t fake_fs_time;
+int fake_pages_out;
+bool fake_page_alloc_fails;
+
+void fake_disk_open(struct fake_disk *d, const char *path)
+{
+	struct stat st;
+
+	d->fd = open(path, O_RDWR);
+	ck_assert_msg(d->fd >= 0, "open %s failed", path);
+	ck_assert_int_eq(fstat(d->fd, &st), 0);
+	d->size = (uint64_t)st.st_size;
+	d->reads = d->writes = d->flushes = d->out_of_range = 0;
+	d->fail_writes_after = -1;
+}
+
+void fake_disk_close(struct fake_disk *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+static bool inside(struct fake_disk *d, uint64_t off, size_t len)
+{
+	if (off > d->size || len > d->size - off) {
+		d->out_of_range++;
+		return false;
+	}
+	return true;
+}
+
+int blk_read(void *dev, uint64_t byte_off, void *buf, size_t len)
+{
+	struct fake_disk *d = dev;
+
+	d->reads++;
+	if (!inside(d, byte_off, len))
+		return -EIO;
+	return pread(d->fd, buf, len, (off_t)byte_off) == (ssize_t)len ? 0 : -EIO;
+}
+
+int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len)
+{
+	struct fake_disk *d = dev;
+
+	d->writes++;
+	if (!inside(d, byte_off, len))
+		return -EIO;
+	if (d->fail_writes_after >= 0 && d->fail_writes_after-- == 0)
+		return -EIO;
+	return pwrite(d->fd, buf, len, (off_t)byte_off) == (ssize_t)len ? 0 : -EIO;
+}
+
+int blk_flush(void *dev)
+{
+	struct fake_disk *d = dev;
+
+	d->flushes++;
+	return fdatasync(d->fd) ? -EIO : 0;
+}
+
+uint32_t fs_now(void)
+{
+	return fake_fs_time ? fake_fs_time : (uint32_t)time(NULL);
+}
+
+void *fs_page_alloc(void)
+{
+	void *p;
+
+	if (fake_page_alloc_fails)
+		return NULL;
+	p = aligned_alloc(4096, 4096);
+	ck_assert_ptr_nonnull(p);
+	fake_pages_out++;
+	return p;
+}
+
+void fs_page_free(void *page)
+{
+	if (!page)
+		return;
+	fake_pages_out--;
+	free(page);
+}

@@ -1,0 +1,28 @@
+/* The machine under guest/fs/ on the host (fs/fs_hooks.h): the block device
+ * is an image file reached with pread/pwrite, pages come from the C heap,
+ * the clock is settable. Accesses are counted, and any attempt to touch a
+ * byte past the end of the device is recorded: the file system must never
+ * make one, whatever the image says. */
+#ifndef TESTS_UNIT_GUEST_FAKE_DISK_H
+#define TESTS_UNIT_GUEST_FAKE_DISK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fake_disk {
+	int fd;
+	uint64_t size;         /* device size in bytes */
+	unsigned reads, writes, flushes;
+	unsigned out_of_range; /* accesses refused for crossing the end */
+	int fail_writes_after; /* < 0: never; n: the write after n more fails */
+};
+
+/* Opens path read-write; size is the file's size. */
+void fake_disk_open(struct fake_disk *d, const char *path);
+void fake_disk_close(struct fake_disk *d);
+
+extern uint32_t fake_fs_time;  /* fs_now(): this value, or time(NULL) if 0 */
+extern int fake_pages_out;     /* fs_page_alloc() minus fs_page_free() */
+extern bool fake_page_alloc_fails;
+
+#endif
