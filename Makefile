@@ -52,7 +52,7 @@ HG := $(BUILD)/host-guest
 MAPVISOR := $(BUILD)/mapvisor
 KERNEL := $(GBUILD)/kernel.elf
 
-.PHONY: all run test bench clean deps unit
+.PHONY: all run test bench clean deps unit image FORCE
 # Keep intermediate objects: no surprise rebuilds, and no `rm` after the test summary.
 .SECONDARY:
 all: $(MAPVISOR) $(KERNEL) $(UNIT_BINS) $(GUEST_UNIT_BINS)
@@ -101,6 +101,19 @@ $(BUILD_USER)/%: user/%.c | $(DEPS_OK)
 
 $(GBUILD)/kernel/embedded.S.o: $(USER_BINS)
 
+# The guest's root file system: /bin/<every user program>, /tmp, /dev,
+# images/files/ (images/mkrootfs.sh). EXTRA=DIR copies your own files over
+# the top; with EXTRA the image is rebuilt every time, and once more the
+# first time without it (mkrootfs.sh leaves IMAGE.extra while it holds them).
+IMAGE := build/images/rootfs.ext2
+IMAGE_FILES := $(shell find images/files -type f 2>/dev/null)
+image: $(IMAGE)
+$(IMAGE): images/mkrootfs.sh $(USER_BINS) $(IMAGE_FILES) \
+	  $(if $(EXTRA)$(wildcard $(IMAGE).extra),FORCE) | $(DEPS_OK)
+	$(call say,MKE2FS,$@)
+	$(Q)sh images/mkrootfs.sh $@ build/images/staging $(EXTRA) -- $(USER_BINS)
+FORCE:
+
 $(BUILD)/tests/%.o: tests/unit/%.c | $(DEPS_OK)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
@@ -145,7 +158,7 @@ run: $(MAPVISOR) $(KERNEL)
 	$(MAPVISOR) run --kernel $(KERNEL) --mem 256M --cmdline '$(DEMO_CMDLINE)' --report -
 
 # The suite runs twice over the host code: plain and with ASan+UBSan.
-test: all
+test: all image
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)BUILD=$(BUILD) SAN_BUILD=build/san sh tests/run.sh
 

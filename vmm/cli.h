@@ -35,6 +35,11 @@ struct run_opts {
 	bool verbose;
 	int ndisks;               /* --disk PATH[,ro], in order: device i */
 	struct cli_disk disk[CLI_MAX_DISKS];
+	/* Everything after `--`: the guest's init program and its arguments
+	 * (prog_argv[0] is the program), pointers into the caller's argv.
+	 * prog_argc 0: none given. */
+	int prog_argc;
+	char **prog_argv;
 };
 
 #define CLI_DEFAULT_MEM (256ull << 20)
@@ -45,6 +50,10 @@ int cli_parse_size(const char *s, uint64_t *out);
 
 /* 0: parsed; 1: --help was printed; -1: usage error in e. */
 int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e);
+
+/* Appends " init=PROG -- ARG..." for the program after `--` (nothing when
+ * there is none). 0, or -1 when buf (NUL-terminated, size bytes) is full. */
+int cli_append_init(const struct run_opts *o, char *buf, size_t size);
 
 void cli_print_usage(FILE *f);
 void cli_print_run_help(void);

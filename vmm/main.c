@@ -44,8 +44,9 @@ static const char *default_kernel(char *buf, size_t n)
 }
 
 /* The user's command line, plus 'quiet' for -q (the kernel keeps its own
- * messages to itself too) and one virtio_mmio.device= a disk, the way the
- * kernel finds its devices (docs/boot.md). */
+ * messages to itself too), one virtio_mmio.device= a disk, the way the
+ * kernel finds its devices (docs/boot.md), and init=PROGRAM -- ARGS for
+ * what followed `--`. */
 static int build_cmdline(const struct run_opts *o, char *buf, size_t n)
 {
 	int len = snprintf(buf, n, "%s%s%s", o->cmdline, o->quiet && o->cmdline[0] ? " " : "",
@@ -61,6 +62,11 @@ static int build_cmdline(const struct run_opts *o, char *buf, size_t n)
 				o->disk[i].path);
 			return -1;
 		}
+	/* Last: the kernel reads everything after " -- " as the program's. */
+	if (cli_append_init(o, buf, n) < 0) {
+		log_err("--cmdline: no room for the program and arguments after --");
+		return -1;
+	}
 	return 0;
 }
 

@@ -205,6 +205,16 @@ static bool has_data_blocks(const struct ext2_fs *fs, const struct ext2_inode *i
 	return ext2_is_reg(in) || ext2_is_dir(in);
 }
 
+/* To e2fsck a dtime of 0 means "in use" and one below s_inodes_count is
+ * the next inode of the orphan list: a clock still near the epoch (the
+ * guest has no wall clock yet, fs_now() is 0) must give neither. */
+static uint32_t release_time(const struct ext2_fs *fs)
+{
+	uint32_t t = fs_now();
+
+	return t >= fs->sb.s_inodes_count ? t : fs->sb.s_inodes_count;
+}
+
 int ext2_inode_release(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
 	int err = 0, err2;
@@ -214,7 +224,7 @@ int ext2_inode_release(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 	if (!err && in->i_file_acl)
 		err = release_xattr(fs, in);
 	in->i_links_count = 0;
-	in->i_dtime = fs_now();
+	in->i_dtime = release_time(fs);
 	ext2_inode_set_size(fs, in, 0);
 	err2 = ext2_inode_write(fs, ino, in);
 	if (err)

@@ -7,16 +7,19 @@
 #include "kernel/elf.h"
 #include "kernel/embedded.h"
 #include "kernel/exec.h"
+#include "kernel/pcache.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/random.h"
 #include "kernel/uaccess.h"
+#include "kernel/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
 #include "mm/pgtable.h"
 #include "mm/uvm.h"
+#include "mv_boot.h"
 #include "x86.h"
 
 #define PAGE_MASK (X86_PAGE_SIZE - 1)
@@ -45,6 +48,38 @@
 
 static struct proc init_proc;
 static uint8_t stack_image[STACK_IMAGE_MAX] __attribute__((aligned(16)));
+/* The ELF and program headers of a program on the disk: a copy of its
+ * first page, because the page cache may reuse its pages while the
+ * segments are loaded. */
+static uint8_t exec_hdr[X86_PAGE_SIZE] __attribute__((aligned(16)));
+
+/* Where a program's bytes are: an embedded image, or a file whose pages
+ * come from the page cache. */
+struct exec_src {
+	const uint8_t *img;      /* embedded: the whole file */
+	uint32_t ino;            /* else: the file on the root file system */
+	uint64_t size;
+};
+
+/* The page of the file at page-aligned offset off: its kernel address
+ * and physical address (for a host page copy). */
+static int exec_src_page(const struct exec_src *src, uint64_t off, const uint8_t **kva,
+			 uint64_t *pa)
+{
+	uint8_t *page;
+	int err;
+
+	if (src->img) {
+		*kva = src->img + off;
+		*pa = kernel_virt_to_phys(*kva);
+		return 0;
+	}
+	if ((err = pcache_get(vfs_root, src->ino, off >> PCACHE_SHIFT, &page)))
+		return err;
+	*kva = page;
+	*pa = (uint64_t)page - MV_DIRECT_MAP_BASE;   /* cache pages are direct-mapped */
+	return 0;
+}
 
 static uint32_t exec_prot(uint32_t pflags)
 {
@@ -55,7 +90,7 @@ static uint32_t exec_prot(uint32_t pflags)
 /* Each page of a PT_LOAD gets what the file has there (whole pages by one
  * host copy: bytes before p_vaddr in its first page are file bytes, as
  * with a file mapping) and zeros from p_filesz on. */
-static int exec_load_segment(struct proc *p, const uint8_t *img, const struct elf64_phdr *ph)
+static int exec_load_segment(struct proc *p, const struct exec_src *img, const struct elf64_phdr *ph)
 {
 	uint64_t first = ph->vaddr & ~PAGE_MASK;
 	uint64_t end = (ph->vaddr + ph->memsz + PAGE_MASK) & ~PAGE_MASK;
@@ -64,19 +99,25 @@ static int exec_load_segment(struct proc *p, const uint8_t *img, const struct el
 	uint64_t pte = proc_prot_pte(prot);
 
 	for (uint64_t va = first; va < end; va += X86_PAGE_SIZE) {
-		const uint8_t *src = img + ph->offset - (ph->vaddr - va);
+		/* page-congruent (elf_check): a whole page of the file */
+		uint64_t off = ph->offset - (ph->vaddr - va);
 		uint64_t n = file_end > va ? file_end - va : 0;
+		const uint8_t *src = NULL;
+		uint64_t src_pa = 0;
+		int err = n ? exec_src_page(img, off, &src, &src_pa) : 0;
+		if (err)
+			return err;
 		uint64_t pa = page_alloc();
 		if (!pa)
 			return -ENOMEM;
 		if (n >= X86_PAGE_SIZE) {
-			page_copy(pa, kernel_virt_to_phys(src));
+			page_copy(pa, src_pa);
 		} else {
 			page_zero(pa);
 			if (n)
 				arch_uaccess_copy(phys_to_virt(pa), src, n);
 		}
-		int err = pgtable_map(va, pa, pte | X86_PTE_U);
+		err = pgtable_map(va, pa, pte | X86_PTE_U);
 		if (err) {
 			page_free(pa);
 			return err;
@@ -135,21 +176,79 @@ static int exec_stack(const struct elf_info *info, const char *const *argv, int 
 	return 0;
 }
 
+/* A program on the root file system: regular, executable by someone, and
+ * its headers within the first page (static musl binaries have them at
+ * offset 64). -ENOENT when there is no such file (or no disk). */
+static int exec_open_disk(const char *path, struct exec_src *src)
+{
+	static char norm[VFS_PATH_MAX];
+	struct ext2_stat st;
+	const uint8_t *page;
+	uint64_t pa, n;
+	bool must_dir;
+	int err;
+
+	if ((err = vfs_path_join("/", path, norm, &must_dir)) ||
+	    (err = vfs_lookup(norm, must_dir, &src->ino, &st)))
+		return err;
+	if ((st.mode & EXT2_S_IFMT) != EXT2_S_IFREG || !(st.mode & 0111))
+		return -EACCES;
+	src->img = NULL;
+	src->size = st.size;
+	if ((err = exec_src_page(src, 0, &page, &pa)))
+		return err;
+	n = st.size < X86_PAGE_SIZE ? st.size : X86_PAGE_SIZE;
+	memset(exec_hdr, 0, sizeof(struct elf64_ehdr));
+	arch_uaccess_copy(exec_hdr, page, n);
+	const struct elf64_ehdr *eh = (const void *)exec_hdr;
+	if (n >= sizeof(*eh) && (eh->phoff > X86_PAGE_SIZE ||
+				 (uint64_t)eh->phnum * sizeof(struct elf64_phdr) >
+					 X86_PAGE_SIZE - eh->phoff))
+		return -ENOEXEC;
+	return 0;
+}
+
+/* "/embedded/NAME" is always built in; other paths are looked up on the
+ * disk first, and a bare NAME or a path the disk lacks falls back to the
+ * embedded program of that name. */
+static int exec_open(const char *path, struct exec_src *src, const uint8_t **hdr)
+{
+	size_t plen = strlen(EMBEDDED_PREFIX);
+	int err = -ENOENT;
+
+	if (strncmp(path, EMBEDDED_PREFIX, plen) && path[0] == '/' && vfs_root) {
+		err = exec_open_disk(path, src);
+		if (!err) {
+			*hdr = exec_hdr;
+			return 0;
+		}
+		if (err != -ENOENT)
+			return err;
+	}
+	const struct embedded_prog *prog = embedded_find(path);
+	if (!prog)
+		return err;
+	src->img = prog->start;
+	src->size = (uint64_t)(prog->end - prog->start);
+	*hdr = prog->start;
+	return 0;
+}
+
 int exec_init(const char *path, const char *const *args, int nargs)
 {
-	const struct embedded_prog *prog = embedded_find(path);
 	const char *argv[EXEC_ARGS_MAX];
 	struct proc *p = &init_proc;
+	struct exec_src src;
+	const uint8_t *hdr;
 	struct elf_info info;
 	uint64_t sp;
 	int err, argc = 0;
 
-	if (!prog)
-		return -ENOENT;
 	if (nargs + 1 > EXEC_ARGS_MAX)
 		return -E2BIG;
-	err = elf_check(prog->start, (uint64_t)(prog->end - prog->start), UVM_MIN,
-			UVM_MMAP_TOP, &info);
+	if ((err = exec_open(path, &src, &hdr)))
+		return err;
+	err = elf_check(hdr, src.size, UVM_MIN, UVM_MMAP_TOP, &info);
 	if (err)
 		return err;
 	argv[argc++] = path;
@@ -161,6 +260,8 @@ int exec_init(const char *path, const char *const *args, int nargs)
 		return err;
 	p->pid = 1;
 	p->ppid = 0;
+	if ((err = proc_files_init(p)))
+		return err;
 	p->cr3 = uvm_create();
 	if (!p->cr3)
 		return -ENOMEM;
@@ -169,7 +270,7 @@ int exec_init(const char *path, const char *const *args, int nargs)
 	for (unsigned i = 0; i < info.phnum; i++) {
 		if (info.phdr[i].type != ELF_PT_LOAD)
 			continue;
-		err = exec_load_segment(p, prog->start, &info.phdr[i]);
+		err = exec_load_segment(p, &src, &info.phdr[i]);
 		if (err)
 			return err;
 	}

@@ -4,8 +4,10 @@
 
 #define EXEC_ARGS_MAX 32
 
-/* Loads path (an embedded program) with argv[0] = path and the given
- * further arguments, and enters it. Returns only on failure (-errno). */
+/* Loads path (a file on the root file system, or an embedded program:
+ * "/embedded/NAME", or NAME or a path the disk does not have) with
+ * argv[0] = path and the given further arguments, and enters it.
+ * Returns only on failure (-errno). */
 int exec_init(const char *path, const char *const *args, int nargs);
 
 #endif

@@ -7,12 +7,15 @@
 #include "arch/x86/machine.h"
 #include "arch/x86/syscall_arch.h"
 #include "arch/x86/trap.h"
+#include "drivers/virtio_mmio.h"
+#include "kernel/blk.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/exec.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/selftest.h"
+#include "kernel/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/mm_hooks.h"
@@ -96,6 +99,21 @@ static void kmain_crash(const char *how)
 	printk("crash: unknown kind '%s'\n", how);
 }
 
+/* The first disk, if any, is the root file system; a disk that is not
+ * ext2 is reported and left alone (programs then come from the kernel). */
+static void kmain_mount_root(void)
+{
+	struct blk_dev *disk = blk_get(0);
+
+	if (!disk)
+		return;
+	int err = vfs_mount_root(disk, disk->bytes, disk->ro);
+	if (err)
+		printk("root: cannot mount %s as ext2: error %d\n", disk->name, err);
+	else if (!proc_quiet)
+		printk("root: %s mounted%s\n", disk->name, disk->ro ? " read-only" : "");
+}
+
 /* init=PATH [... -- ARG ...]: everything after " -- " is the program's
  * arguments (cut off the command line in place, so kernel options are
  * read from the part before it only). Returns only if exec fails. */
@@ -124,11 +142,13 @@ static void kmain_init(void)
 		}
 	}
 	proc_quiet = bootinfo_cmdline_flag(&boot, "quiet");
+	kmain_mount_root();
 	char how[8];
 	if (!bootinfo_cmdline_get(&boot, "cr3", how, sizeof(how)))
 		arch_load_cr3_hc(!strcmp(how, "hc"));
 	int err = exec_init(path, args, nargs);
 	printk("init: cannot run %s: error %d\n", path, err);
+	vfs_shutdown();   /* the mount marked the volume in use */
 	machine_exit(MV_EXIT_GUEST_CRASH);
 }
 
@@ -156,6 +176,9 @@ void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)
 	opt[0] = '\0';
 	bootinfo_cmdline_get(&boot, "crash", opt, sizeof(opt));
 	kmain_crash(opt);
+	/* Devices after the mark: each register access is an exit, and a
+	 * boot without disks pays only for scanning the command line. */
+	vmmio_probe_all(boot.cmdline, !bootinfo_cmdline_flag(&boot, "quiet"));
 	kmain_init();
 
 	if (bootinfo_cmdline_get(&boot, "selftest", opt, sizeof(opt)) == 0)

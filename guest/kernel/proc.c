@@ -79,9 +79,27 @@ _Noreturn void proc_kill_fault(uint64_t vector, uint64_t error, uint64_t rip, ui
 	proc_exit(128 + sig);
 }
 
+int proc_files_init(struct proc *p)
+{
+	struct file *con = file_alloc(FILE_CONSOLE, O_RDWR);
+
+	if (!con)
+		return -ENFILE;
+	con->refs = 3;
+	for (int fd = 0; fd < 3; fd++)
+		fd_install(&p->files, con, fd, false);
+	p->cwd[0] = '/';
+	p->cwd[1] = '\0';
+	return 0;
+}
+
 _Noreturn void proc_exit(int status)
 {
 	/* init is the only process: its end is the VM's end, and its status
-	 * the VM's, as a container runtime passes it through. */
+	 * the VM's, as a container runtime passes it through. Its files are
+	 * closed and the file system is left clean and on the disk first. */
+	if (proc_current)
+		fd_close_all(&proc_current->files);
+	vfs_shutdown();
 	machine_exit(status & 0xff);
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/file.h"
+#include "kernel/vfs.h"
 #include "mm/uregion.h"
 
 struct proc {
@@ -17,6 +19,8 @@ struct proc {
 	uint64_t fs_base;
 	uint64_t clear_child_tid;
 	struct uregion_set regions;
+	struct fdtable files;
+	char cwd[VFS_PATH_MAX];  /* absolute, normalized (vfs_path_join) */
 };
 
 extern struct proc *proc_current;
@@ -30,6 +34,8 @@ int proc_handle_fault(uint64_t addr, uint64_t error);
 /* A user-mode exception that is not a system call: the process dies with
  * the signal Linux would send, and so does the VM (status 128 + signal). */
 _Noreturn void proc_kill_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t addr);
+/* Descriptors 0, 1 and 2 on the console, cwd "/". 0 or -errno. */
+int proc_files_init(struct proc *p);
 _Noreturn void proc_exit(int status);
 
 #endif

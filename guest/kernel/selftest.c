@@ -10,6 +10,9 @@ static const struct selftest selftests[] = {
 	{ "pgtable", selftest_pgtable },
 	{ "pagefault", selftest_pagefault },
 	{ "paravirt", selftest_paravirt },
+	{ "virtio_parse", selftest_virtio_parse },
+	{ "virtio", selftest_virtio },
+	{ "virtio_bench", selftest_virtio_bench },
 };
 
 #define NR_SELFTESTS (sizeof(selftests) / sizeof(selftests[0]))

@@ -22,6 +22,9 @@ int selftest_pgtable(char *why, size_t len);
 int selftest_pagefault(char *why, size_t len);
 int selftest_paravirt(char *why, size_t len);
 int selftest_string(char *why, size_t len);
+int selftest_virtio_parse(char *why, size_t len);
+int selftest_virtio(char *why, size_t len);
+int selftest_virtio_bench(char *why, size_t len);
 
 /* Fail with a formatted reason when cond does not hold. */
 #define SELFTEST_CHECK(cond, ...)                        \

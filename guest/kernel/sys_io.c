@@ -1,9 +1,13 @@
-/* Output to the console: fds 1 and 2 are the console, nothing else is
- * open yet. Bytes are gathered from user memory into one bounce buffer in
- * the kernel image and sent with one console hypercall per buffer. */
+/* write and writev, with the console's fast path: bytes for the console
+ * are gathered from user memory into one bounce buffer in the kernel image
+ * and sent with one console hypercall per buffer (a writev of several
+ * pieces is one line on the console, as printf's are). Other files go
+ * through file_write(). */
 #include <stdint.h>
 
 #include "kernel/console.h"
+#include "kernel/file.h"
+#include "kernel/proc.h"
 #include "kernel/syscall.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
@@ -13,16 +17,19 @@
 #define SSIZE_MAX  0x7fffffffffffffffull
 #define TIOCGWINSZ 0x5413
 
-struct iovec {
-	uint64_t base, len;
-};
 
 static char io_buf[IO_BUF];
 static size_t io_len;
 
-static int io_is_console(uint64_t fd)
+/* The current process's file behind fd, or NULL. */
+static struct file *io_file(uint64_t fd)
 {
-	return fd == 1 || fd == 2;
+	return fd_get(&proc_current->files, fd);
+}
+
+static bool io_console_out(const struct file *f)
+{
+	return f->kind == FILE_CONSOLE && (f->flags & O_ACCMODE) != O_RDONLY;
 }
 
 static void io_flush(void)
@@ -51,15 +58,22 @@ static long io_gather(uint64_t u, uint64_t n)
 	return done || !n ? (long)done : -EFAULT;
 }
 
+int64_t io_console_write(uint64_t ubuf, uint64_t len)
+{
+	long r = io_gather(ubuf, len);
+	io_flush();
+	return r;
+}
+
 long sys_write(struct syscall_frame *f)
 {
-	if (!io_is_console(f->arg[0]))
+	struct file *fp = io_file(f->arg[0]);
+
+	if (!fp)
 		return -EBADF;
 	if (f->arg[2] > SSIZE_MAX)
 		return -EINVAL;
-	long r = io_gather(f->arg[1], f->arg[2]);
-	io_flush();
-	return r;
+	return file_write(fp, f->arg[1], f->arg[2], &fp->pos);
 }
 
 /* Linux writes the vectors in order and stops at the first fault, returning
@@ -67,10 +81,13 @@ long sys_write(struct syscall_frame *f)
 long sys_writev(struct syscall_frame *f)
 {
 	uint64_t uiov = f->arg[1], cnt = f->arg[2], total = 0;
+	struct file *fp = io_file(f->arg[0]);
 	struct iovec iov;
 
-	if (!io_is_console(f->arg[0]))
+	if (!fp)
 		return -EBADF;
+	if (!io_console_out(fp))
+		return sys_rwv(fp, uiov, cnt, &fp->pos, true);
 	if (cnt > IOV_MAX)
 		return -EINVAL;
 	for (uint64_t i = 0; i < cnt; i++) {
@@ -101,7 +118,7 @@ long sys_writev(struct syscall_frame *f)
  * stdout fully, as it does natively when stdout is a pipe or file. */
 long sys_ioctl(struct syscall_frame *f)
 {
-	if (!io_is_console(f->arg[0]) && f->arg[0] != 0)
+	if (!io_file(f->arg[0]))
 		return -EBADF;
 	return -ENOTTY;
 }

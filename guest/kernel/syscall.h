@@ -4,36 +4,85 @@
 #ifndef GUEST_KERNEL_SYSCALL_H
 #define GUEST_KERNEL_SYSCALL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "arch/x86/syscall_arch.h"
 
 #define SYSCALL_NR 512   /* table size; Linux x86_64 numbers are below */
 
 /* Linux arch/x86/entry/syscalls/syscall_64.tbl */
 enum {
+	SYS_read = 0,
 	SYS_write = 1,
+	SYS_open = 2,
+	SYS_close = 3,
+	SYS_stat = 4,
+	SYS_fstat = 5,
+	SYS_lstat = 6,
+	SYS_lseek = 8,
 	SYS_mmap = 9,
 	SYS_munmap = 11,
 	SYS_brk = 12,
 	SYS_rt_sigaction = 13,
 	SYS_rt_sigprocmask = 14,
 	SYS_ioctl = 16,
+	SYS_pread64 = 17,
+	SYS_pwrite64 = 18,
+	SYS_readv = 19,
 	SYS_writev = 20,
+	SYS_access = 21,
+	SYS_pipe = 22,
 	SYS_madvise = 28,
+	SYS_dup = 32,
+	SYS_dup2 = 33,
 	SYS_getpid = 39,
 	SYS_exit = 60,
 	SYS_uname = 63,
+	SYS_fcntl = 72,
+	SYS_fsync = 74,
+	SYS_fdatasync = 75,
+	SYS_truncate = 76,
+	SYS_ftruncate = 77,
+	SYS_getcwd = 79,
+	SYS_chdir = 80,
+	SYS_fchdir = 81,
+	SYS_rename = 82,
+	SYS_mkdir = 83,
+	SYS_rmdir = 84,
+	SYS_creat = 85,
+	SYS_unlink = 87,
+	SYS_umask = 95,
 	SYS_gettimeofday = 96,
 	SYS_getuid = 102,
 	SYS_getgid = 104,
 	SYS_geteuid = 107,
 	SYS_getegid = 108,
 	SYS_getppid = 110,
+	SYS_statfs = 137,
+	SYS_fstatfs = 138,
 	SYS_arch_prctl = 158,
+	SYS_sync = 162,
 	SYS_gettid = 186,
+	SYS_getdents64 = 217,
 	SYS_set_tid_address = 218,
 	SYS_clock_gettime = 228,
 	SYS_exit_group = 231,
+	SYS_openat = 257,
+	SYS_mkdirat = 258,
+	SYS_newfstatat = 262,
+	SYS_unlinkat = 263,
+	SYS_renameat = 264,
+	SYS_faccessat = 269,
+	SYS_dup3 = 292,
+	SYS_pipe2 = 293,
+	SYS_renameat2 = 316,
 	SYS_getrandom = 318,
+};
+
+/* struct iovec, x86_64 */
+struct iovec {
+	uint64_t base, len;
 };
 
 typedef long (*syscall_fn)(struct syscall_frame *f);
@@ -46,6 +95,53 @@ long syscall_unknown(struct syscall_frame *f);
 long sys_write(struct syscall_frame *f);
 long sys_writev(struct syscall_frame *f);
 long sys_ioctl(struct syscall_frame *f);
+/* User bytes to the console, one hypercall per 4 KiB (console files). */
+int64_t io_console_write(uint64_t ubuf, uint64_t len);
+/* kernel/sys_file.c: calls on descriptors */
+struct file;
+/* readv/writev/preadv core: the iovec array at uiov, cnt entries. */
+long sys_rwv(struct file *fp, uint64_t uiov, uint64_t cnt, uint64_t *pos, bool write);
+long sys_read(struct syscall_frame *f);
+long sys_readv(struct syscall_frame *f);
+long sys_pread64(struct syscall_frame *f);
+long sys_pwrite64(struct syscall_frame *f);
+long sys_close(struct syscall_frame *f);
+long sys_lseek(struct syscall_frame *f);
+long sys_fstat(struct syscall_frame *f);
+long sys_fstatfs(struct syscall_frame *f);
+long sys_fcntl(struct syscall_frame *f);
+long sys_dup(struct syscall_frame *f);
+long sys_dup2(struct syscall_frame *f);
+long sys_dup3(struct syscall_frame *f);
+long sys_pipe(struct syscall_frame *f);
+long sys_pipe2(struct syscall_frame *f);
+long sys_getdents64(struct syscall_frame *f);
+long sys_fsync(struct syscall_frame *f);
+long sys_ftruncate(struct syscall_frame *f);
+long sys_fchdir(struct syscall_frame *f);
+/* kernel/sys_fs.c: calls on path names */
+long sys_open(struct syscall_frame *f);
+long sys_openat(struct syscall_frame *f);
+long sys_creat(struct syscall_frame *f);
+long sys_stat(struct syscall_frame *f);
+long sys_lstat(struct syscall_frame *f);
+long sys_newfstatat(struct syscall_frame *f);
+long sys_statfs(struct syscall_frame *f);
+long sys_access(struct syscall_frame *f);
+long sys_faccessat(struct syscall_frame *f);
+long sys_mkdir(struct syscall_frame *f);
+long sys_mkdirat(struct syscall_frame *f);
+long sys_rmdir(struct syscall_frame *f);
+long sys_unlink(struct syscall_frame *f);
+long sys_unlinkat(struct syscall_frame *f);
+long sys_rename(struct syscall_frame *f);
+long sys_renameat(struct syscall_frame *f);
+long sys_renameat2(struct syscall_frame *f);
+long sys_truncate(struct syscall_frame *f);
+long sys_getcwd(struct syscall_frame *f);
+long sys_chdir(struct syscall_frame *f);
+long sys_umask(struct syscall_frame *f);
+long sys_sync(struct syscall_frame *f);
 /* kernel/sys_mm.c */
 long sys_brk(struct syscall_frame *f);
 long sys_mmap(struct syscall_frame *f);

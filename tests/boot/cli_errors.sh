@@ -31,6 +31,8 @@ done <<TABLE
 120|--pv: 'maybe' is not|run --kernel $K --pv maybe
 120|contradict|run --kernel $K -q -v
 120|unexpected argument 'extra'|run --kernel $K extra
+120|has a space or non-printable|run --kernel $K -- /bin/hello "two words"
+120|program after --: empty|run --kernel $K -- ""
 121|open /nonexistent/kernel: No such file|run --kernel /nonexistent/kernel
 121|not an ELF file|run --kernel $TMP/junk
 121|is not a regular file|run --kernel $TMP/dir

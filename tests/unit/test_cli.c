@@ -494,13 +494,63 @@ START_TEST(cli_run_stops_at_first_positional_argument)
 }
 END_TEST
 
+/* prog_argv points into the argv given: the arrays below outlive the
+ * checks (a compound literal inside ck_assert would not). */
 START_TEST(cli_run_double_dash_ends_options)
 {
 	struct run_opts o;
 	struct mv_err e;
-	ck_assert_fails_with(PARSE(o, e, "--", "--mem"), e, "unexpected argument '--mem'");
+	char *dashed[] = { "run", "--", "--mem", NULL };
+	/* after --, an option-like word is the program, not an option */
+	ck_assert_int_eq(parse_argv(&o, &e, dashed), 0);
+	ck_assert_int_eq(o.prog_argc, 1);
+	ck_assert_str_eq(o.prog_argv[0], "--mem");
+	ck_assert_uint_eq(o.mem, CLI_DEFAULT_MEM);
 	ck_assert_int_eq(PARSE(o, e, "-q", "--"), 0);
 	ck_assert(o.quiet);
+	ck_assert_int_eq(o.prog_argc, 0);
+}
+END_TEST
+
+START_TEST(cli_run_program_after_double_dash_becomes_init)
+{
+	struct run_opts o;
+	struct mv_err e;
+	char buf[256] = "quiet";
+	char *full[] = { "run", "-q", "--disk", "r.img", "--", "/bin/hello", "a", "-x", "--b", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, full), 0);
+	ck_assert_int_eq(o.prog_argc, 4);
+	ck_assert_str_eq(o.prog_argv[0], "/bin/hello");
+	ck_assert_str_eq(o.prog_argv[3], "--b");
+	ck_assert_int_eq(cli_append_init(&o, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "quiet init=/bin/hello -- a -x --b");
+	/* no arguments: no " -- "; empty command line: no leading space */
+	char *bare[] = { "run", "--", "/bin/true", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, bare), 0);
+	buf[0] = 0;
+	ck_assert_int_eq(cli_append_init(&o, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "init=/bin/true");
+	/* a command line that cannot hold it */
+	char small[16] = "quiet";
+	char *two[] = { "run", "--", "/bin/hello", "world", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, two), 0);
+	ck_assert_int_eq(cli_append_init(&o, small, sizeof(small)), -1);
+	ck_assert_str_eq(small, "quiet");   /* a piece that does not fit is not kept */
+}
+END_TEST
+
+START_TEST(cli_run_program_arguments_must_be_printable_without_spaces)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_fails_with(PARSE(o, e, "--", "/bin/hello", "two words"), e,
+			     "program argument after --: 'two words' has a space");
+	ck_assert_fails_with(PARSE(o, e, "--", "/bin/hel lo"), e, "program after --: '/bin/hel lo'");
+	ck_assert_fails_with(PARSE(o, e, "--", "/bin/hello", "tab\there"), e, "non-printable");
+	ck_assert_fails_with(PARSE(o, e, "--", "/bin/hello", "\xc3\xa9"), e, "non-printable");
+	ck_assert_fails_with(PARSE(o, e, "--", "/bin/hello", ""), e, "empty");
+	/* a positional word without -- is still an error */
+	ck_assert_fails_with(PARSE(o, e, "/bin/hello"), e, "unexpected argument '/bin/hello'");
 }
 END_TEST
 
@@ -557,6 +607,8 @@ int main(void)
 	UNIT_CASE(s, cli_run_rejects_positional_argument);
 	UNIT_CASE(s, cli_run_stops_at_first_positional_argument);
 	UNIT_CASE(s, cli_run_double_dash_ends_options);
+	UNIT_CASE(s, cli_run_program_after_double_dash_becomes_init);
+	UNIT_CASE(s, cli_run_program_arguments_must_be_printable_without_spaces);
 	UNIT_CASE(s, cli_run_help_returns_1);
 	return unit_run(s);
 }

@@ -90,6 +90,19 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 			 : "a"(leaf), "c"(sub));
 }
 
+/* Spin-wait hint for polling loops (SDM Vol. 2B PAUSE). */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+
+/* Compiler barrier: plain stores to memory a device reads stay in program
+ * order (x86 keeps store order in hardware, so no fence is needed). */
+static inline void barrier(void)
+{
+	__asm__ volatile("" : : : "memory");
+}
+
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");

@@ -1,0 +1,85 @@
+/* virtio-blk driver (virtio 1.2 §5.2) over virtio-mmio: one request queue,
+ * one request in flight, completion by polling the used ring right after
+ * the notify (no interrupts are delivered yet). Registers each disk with
+ * the block layer (kernel/blk.h).
+ *
+ * Queue 0 and everything a request needs live in one zeroed page:
+ *
+ *   offset | contents                           | align (virtio 1.2 §2.7)
+ *   -------+------------------------------------+------------------------
+ *   0x000  | descriptor table, VBLK_QSIZE_MAX   | 16
+ *   0x100  | available ring                     | 2
+ *   0x200  | used ring                          | 4
+ *   0x300  | request header (16 bytes)          |
+ *   0x310  | status byte                        |
+ *   0x320  | GET_ID buffer (20 bytes)           |
+ *
+ * Descriptor 0 is always the header and VBLK_DESC_STATUS always the status
+ * byte (both written once at set-up); data segments take 1, 2, 3. Every
+ * chain therefore starts at descriptor 0, which is what the zeroed
+ * available ring already says in each slot: a request writes only the data
+ * descriptors, the header fields, the available index and the notify. */
+#ifndef GUEST_DRIVERS_VIRTIO_BLK_H
+#define GUEST_DRIVERS_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/virtio_mmio.h"
+#include "kernel/blk.h"
+#include "virtio.h"
+/* include/virtio_blk.h: with quotes this file would find itself. */
+#include <virtio_blk.h>
+
+#define VBLK_DEVS_MAX     4
+#define VBLK_QSIZE_MAX    16     /* one request at a time needs no more */
+#define VBLK_QSIZE_MIN    8      /* header, BLK_SEGS_MAX data, status */
+#define VBLK_DESC_STATUS  (VBLK_QSIZE_MIN - 1)
+
+#define VBLK_OFF_DESC     0x000
+#define VBLK_OFF_AVAIL    0x100
+#define VBLK_OFF_USED     0x200
+#define VBLK_OFF_HDR      0x300
+#define VBLK_OFF_STATUS   0x310
+#define VBLK_OFF_ID       0x320
+
+/* Used index polls after a notify before a request counts as lost. With
+ * mapvisor the first check succeeds (completion is synchronous); a device
+ * that completes in another thread gets this many TSC ticks, several
+ * seconds at any clock rate a host has. */
+#define VBLK_POLL_TICKS   (1ull << 34)
+
+struct vblk {
+	uint8_t *q;                   /* the queue page (layout above) */
+	volatile uint32_t *notify;    /* QueueNotify of the window */
+	uint16_t avail_idx;           /* next available index to publish */
+	bool ro;
+	bool broken;                  /* a request was lost: the queue is unusable */
+	uint32_t seg_max;             /* data segments per request */
+	uint64_t capacity;            /* 512-byte sectors */
+	uint64_t features;            /* negotiated */
+	uint32_t blk_size;
+	uint16_t qsize;
+	uint64_t page_pa;
+	uint64_t late;                /* requests not done when the notify returned */
+	struct vmmio_dev *mmio;
+	struct blk_dev *blk;
+};
+
+/* The virtio-mmio driver entry for device ID 2. */
+int vblk_probe(struct vmmio_dev *m);
+struct vblk *vblk_get(unsigned i);   /* NULL past the end */
+
+/* len bytes (a multiple of 512) at sector, to or from guest-physical
+ * buf_pa. 0, -EINVAL, -EROFS, -EIO or -EOPNOTSUPP. */
+int vblk_rw(struct vblk *d, uint64_t sector, uint64_t buf_pa, uint32_t len, bool write);
+/* The block layer's operations (blk_ops): vblk_rw without the checks the
+ * block layer has made, and the same with several segments. */
+int vblk_rw_one(void *dev, bool write, uint64_t sector, uint64_t pa, uint32_t len);
+int vblk_xfer(void *dev, bool write, uint64_t sector, const struct blk_seg *seg, unsigned nseg);
+int vblk_flush(void *dev);
+/* GET_ID: up to 20 bytes, NUL-terminated into out. */
+int vblk_get_id(void *dev, char *out, size_t len);
+
+#endif
