@@ -100,6 +100,7 @@ $(BUILD_USER)/%: user/%.c | $(DEPS_OK)
 	$(Q)musl-gcc $(USER_CFLAGS) -o $@ $<
 
 $(GBUILD)/kernel/embedded.S.o: $(USER_BINS)
+$(USER_BINS): user/observe.h
 
 # The guest's root file system: /bin/<every user program>, /tmp, /dev,
 # images/files/ (images/mkrootfs.sh). EXTRA=DIR copies your own files over

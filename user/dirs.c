@@ -13,30 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	static char buf[16];
-	switch (e) {
-	case ENOENT: return "ENOENT";
-	case EEXIST: return "EEXIST";
-	case EISDIR: return "EISDIR";
-	case ENOTDIR: return "ENOTDIR";
-	case EBADF: return "EBADF";
-	case EINVAL: return "EINVAL";
-	case ENOTEMPTY: return "ENOTEMPTY";
-	case ERANGE: return "ERANGE";
-	default: snprintf(buf, sizeof(buf), "errno %d", e); return buf;
-	}
-}
-
-static long show(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s: -1 %s\n", what, errname(errno));
-	else
-		printf("%s: %ld\n", what, r);
-	return r;
-}
+#include "observe.h"
 
 static int cmp(const void *a, const void *b)
 {

@@ -14,32 +14,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	static char buf[16];
-	switch (e) {
-	case ENOENT: return "ENOENT";
-	case EEXIST: return "EEXIST";
-	case EISDIR: return "EISDIR";
-	case ENOTDIR: return "ENOTDIR";
-	case EBADF: return "EBADF";
-	case EINVAL: return "EINVAL";
-	case ESPIPE: return "ESPIPE";
-	case EFAULT: return "EFAULT";
-	case ENOTEMPTY: return "ENOTEMPTY";
-	default: snprintf(buf, sizeof(buf), "errno %d", e); return buf;
-	}
-}
-
-/* "what: value" or "what: -1 ENAME" */
-static long show(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s: -1 %s\n", what, errname(errno));
-	else
-		printf("%s: %ld\n", what, r);
-	return r;
-}
+#include "observe.h"
 
 static char dir[512];
 

@@ -11,28 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	static char buf[16];
-	switch (e) {
-	case EBADF: return "EBADF";
-	case EINVAL: return "EINVAL";
-	case EAGAIN: return "EAGAIN";
-	case EPIPE: return "EPIPE";
-	case ESPIPE: return "ESPIPE";
-	case EFAULT: return "EFAULT";
-	default: snprintf(buf, sizeof(buf), "errno %d", e); return buf;
-	}
-}
-
-static long show(const char *what, long r)
-{
-	if (r < 0)
-		printf("%s: -1 %s\n", what, errname(errno));
-	else
-		printf("%s: %ld\n", what, r);
-	return r;
-}
+#include "observe.h"
 
 int main(void)
 {

@@ -71,7 +71,7 @@ run_guest ro -q --mem 64M --disk "$IMG,ro" -- /bin/cat etc/motd
 expect_status ro 0
 diff -u images/files/etc/motd "$TMP/ro.out" || fail "ro: cat output"
 run_guest rofs -q --mem 64M --disk "$IMG,ro" -- /bin/fileio tmp
-expect_out rofs 'open O_CREAT\|O_EXCL \(fd >= 3\): -1 errno 30'
+expect_out rofs 'open O_CREAT\|O_EXCL \(fd >= 3\): -1 EROFS'
 [ "$(md5sum <"$IMG")" = "$sum0" ] || fail "a read-only disk was written"
 echo "ok: read-only disk (EROFS, image unchanged)"
 
