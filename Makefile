@@ -148,6 +148,7 @@ $(BUILD)/tests/test_guest_lib: $(HG)/lib/string.o $(HG)/lib/vsnprintf.o
 FAKE_DISK := $(BUILD)/tests/unit_guest/fake_disk.o
 EXT2_HG_OBJS := $(HG)/fs/ext2.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_alloc.o
+EXT2_HG_OBJS += $(HG)/fs/ext2_cache.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_bmap.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_dir.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_file.o
@@ -166,6 +167,7 @@ test: all image
 bench: all
 	$(Q)sh tools/deps.sh --bench
 	$(Q)BUILD=$(BUILD) sh tests/bench/boot_bench.sh
+	$(Q)BUILD=$(BUILD) sh tests/bench/user_bench.sh
 
 clean:
 	rm -rf build

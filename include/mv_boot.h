@@ -41,9 +41,13 @@
 #ifndef MAPVISOR_MV_BOOT_H
 #define MAPVISOR_MV_BOOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define MV_BOOT_ABI_VERSION   1u
+#define MV_BOOT_ABI_VERSION   2u
+/* Version 1 lacks wall_clock_ns and tsc_khz; a kernel may accept both,
+ * reading the fields of version 2 only when version >= 2. */
+#define MV_BOOT_ABI_VERSION_MIN 1u
 
 #define MV_ELFNOTE_NAME       "Mapvisor"
 #define MV_ELFNOTE_ENTRY64    1u
@@ -93,11 +97,21 @@ struct mv_boot_info {
 	uint64_t flags;          /* MV_BOOT_F_* */
 	uint16_t hc_port;        /* I/O port of mv_hypercall.h, if MV_BOOT_F_HC */
 	uint16_t reserved0;
-	uint32_t reserved1;
+	uint32_t tsc_khz;        /* version 2: the TSC's rate; 0: unknown
+				  * (version 1 called this reserved1, always 0) */
 	uint64_t pgtable_start;  /* GPA range of the boot page tables */
 	uint64_t pgtable_end;
+	/* Version 2: the host's CLOCK_REALTIME in ns since the epoch, taken
+	 * just before the vCPU's first KVM_RUN, so the kernel can pair it with
+	 * the TSC it reads first thing at entry and advance it by tsc_khz.
+	 * 0: unknown. */
+	uint64_t wall_clock_ns;
 };
 
-_Static_assert(sizeof(struct mv_boot_info) == 40, "mv_boot_info layout");
+_Static_assert(sizeof(struct mv_boot_info) == 48, "mv_boot_info layout");
+/* Version 2 added fields without moving any of version 1. */
+_Static_assert(offsetof(struct mv_boot_info, tsc_khz) == 20, "mv_boot_info v2 layout");
+_Static_assert(offsetof(struct mv_boot_info, pgtable_start) == 24, "mv_boot_info v1 layout");
+_Static_assert(offsetof(struct mv_boot_info, wall_clock_ns) == 40, "mv_boot_info v2 layout");
 
 #endif

@@ -16,7 +16,9 @@
 #ifndef MAPVISOR_MV_HYPERCALL_H
 #define MAPVISOR_MV_HYPERCALL_H
 
-#define MV_HC_ABI_VERSION   1u
+/* Version 2 added MV_HC_MEM_COPY (byte ranges); numbers 0-7 are unchanged,
+ * so a version 1 VMM answers the new call with -ENOSYS. */
+#define MV_HC_ABI_VERSION   2u
 #define MV_HC_PORT_DEFAULT  0x0510
 
 enum mv_hc_op {
@@ -29,6 +31,9 @@ enum mv_hc_op {
 	                           * host memory may be given back -> 0 */
 	MV_HC_LOAD_CR3      = 6,  /* rdi = new CR3 -> 0 */
 	MV_HC_BOOT_MARK     = 7,  /* rdi = MV_MARK_*: VMM samples KVM stats -> 0 */
+	MV_HC_MEM_COPY      = 8,  /* rdi = dst gpa, rsi = src gpa, rcx = bytes
+	                           * (<= MV_HC_MEM_COPY_MAX, any alignment, ranges
+	                           * may overlap) -> 0; -EINVAL if too long */
 	MV_HC_NR
 };
 
@@ -40,5 +45,8 @@ enum mv_mark {
 
 /* Console writes longer than this are clamped (the call returns what it wrote). */
 #define MV_HC_CONSOLE_MAX   4096u
+/* Longest MV_HC_MEM_COPY: bounds the time one exit can take (a 1 MiB
+ * memmove is well under a millisecond on the host); longer copies are split. */
+#define MV_HC_MEM_COPY_MAX  (1u << 20)
 
 #endif

@@ -61,7 +61,7 @@ if [ -n "$SAN_BUILD" ]; then
 	echo "== unit tests, ASan+UBSan build"
 	unit_tests "$SAN_BUILD" "[san]"
 	echo "== boot tests of the monitor, ASan+UBSan build"
-	boot_tests "$SAN_BUILD" "[san]" "qemu"
+	boot_tests "$SAN_BUILD" "[san]" "qemu*"
 fi
 
 echo "$pass passed, $fail failed, $skip skipped"

@@ -37,6 +37,24 @@ int64_t hc_page_copy(struct guest_mem *gm, gpa_t dst, gpa_t src, uint64_t pages)
 	return 0;
 }
 
+/* Byte ranges of any alignment: the guest's copies between kernel and user
+ * memory (one call per physically contiguous run). len 0 is a no-op that
+ * checks nothing, as memmove's is; a length over the maximum is -EINVAL
+ * before the addresses are looked at. */
+int64_t hc_mem_copy(struct guest_mem *gm, gpa_t dst, gpa_t src, uint64_t len)
+{
+	if (len > MV_HC_MEM_COPY_MAX)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	void *d = gm_ptr(gm, dst, len);
+	const void *s = gm_ptr(gm, src, len);
+	if (!d || !s)
+		return -EFAULT;
+	memmove(d, s, len);
+	return 0;
+}
+
 /* Contents become zero; the host may take the memory back. Only private
  * anonymous memory reads back as zero after MADV_DONTNEED: a file mapping
  * would read the file again, so there the pages are zeroed instead. */
@@ -118,6 +136,9 @@ static void hypercall_out(struct vm *vm, void *opaque, uint16_t port, const uint
 		break;
 	case MV_HC_LOAD_CR3:
 		ret = hc_load_cr3(vm, r.rdi);
+		break;
+	case MV_HC_MEM_COPY:
+		ret = hc_mem_copy(&vm->mem, r.rdi, r.rsi, r.rcx);
 		break;
 	case MV_HC_BOOT_MARK:
 		if (r.rdi == MV_MARK_BOOT_DONE && !vm->boot_done.taken)

@@ -150,6 +150,11 @@ int kvm_set_msrs(struct kvm *k, const uint32_t *index, const uint64_t *data, int
 	return 0;
 }
 
+int kvm_get_tsc_khz(struct kvm *k)
+{
+	return ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+}
+
 int kvm_run(struct kvm *k)
 {
 	return ioctl(k->vcpu_fd, KVM_RUN, 0);

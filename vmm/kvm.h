@@ -32,6 +32,8 @@ int kvm_get_sregs(struct kvm *k, struct kvm_sregs *s);
 int kvm_set_sregs(struct kvm *k, const struct kvm_sregs *s);
 int kvm_set_msrs(struct kvm *k, const uint32_t *index, const uint64_t *data, int n,
 		 struct mv_err *e);
+/* The guest's TSC rate in kHz, or -1 (errno) when KVM cannot say. */
+int kvm_get_tsc_khz(struct kvm *k);
 int kvm_run(struct kvm *k);
 int kvm_get_vcpu_stats_fd(struct kvm *k);
 int kvm_get_vm_stats_fd(struct kvm *k);

@@ -125,6 +125,7 @@ int vm_run(struct vm *vm)
 {
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_run);
 	vm->setup_ns = vm_ns_since(&vm->t_start) - vm_ns_since(&vm->t_run);
+	boot_stamp_time(&vm->mem, &vm->kvm, vm->entry);
 	while (!vm->stopped) {
 		uint64_t cpu0 = vm_thread_cpu_ns();
 		int r = kvm_run(&vm->kvm);

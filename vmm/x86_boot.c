@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "mv_boot.h"
 #include "pvh.h"
@@ -182,6 +183,27 @@ int boot_write_tables(struct guest_mem *gm, const struct elf_info *elf,
 	}
 	*used = entry;
 	return 0;
+}
+
+void boot_stamp_time(struct guest_mem *gm, struct kvm *k, enum boot_entry entry)
+{
+	struct timespec ts;
+
+	if (entry != BOOT_ENTRY_64)
+		return;
+	struct mv_boot_info *bi = gm_ptr(gm, MV_GPA_BOOT_INFO, sizeof(*bi));
+	if (!bi)
+		return;
+	/* Without the rate the kernel falls back to CPUID, which on AMD hosts
+	 * says nothing, and its clocks would run at a guessed speed. */
+	int khz = k ? kvm_get_tsc_khz(k) : -1;
+	bi->tsc_khz = khz > 0 ? (uint32_t)khz : 0;
+	/* Before the epoch or unreadable: leave 0, which tells the kernel the
+	 * wall clock is unknown rather than giving it a wrong time. Last, so
+	 * that nothing above delays it from the KVM_RUN it stands for. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec <= 0)
+		return;
+	bi->wall_clock_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static struct kvm_segment seg(uint16_t sel, bool code, bool l, bool db)

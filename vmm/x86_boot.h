@@ -26,6 +26,13 @@ struct boot_params {
 int boot_write_tables(struct guest_mem *gm, const struct elf_info *elf,
 		      const struct boot_params *bp, enum boot_entry *used, struct mv_err *e);
 
+/* Write the time base into mv_boot_info (64-bit entry only): the TSC rate
+ * from KVM (k may be NULL: rate unknown) and the host's CLOCK_REALTIME.
+ * Called right before the first KVM_RUN: the kernel pairs the time with
+ * the TSC it reads at entry, so every microsecond of set-up in between
+ * would make the guest's clock late by as much. */
+void boot_stamp_time(struct guest_mem *gm, struct kvm *k, enum boot_entry entry);
+
 /* Load the vCPU registers for the chosen entry. */
 int boot_set_vcpu(struct kvm *k, const struct elf_info *elf, enum boot_entry entry,
 		  struct mv_err *e);

@@ -25,15 +25,28 @@ int ext2_dev_write(struct ext2_fs *fs, uint64_t off, const void *buf, size_t len
 
 	/* Every mutating entry point checks first; this is the backstop. */
 	if (fs->rdonly)
-		return -EROFS;
-	err = blk_write(fs->dev, off, buf, len);
+		err = -EROFS;
+	else
+		err = blk_write(fs->dev, off, buf, len);
+	/* Also after a failure: a block changed in place and not written
+	 * must not stay in the cache. */
+	ext2_cache_wrote(fs, off, buf, len, err == 0);
 	return err > 0 ? -EIO : err;
 }
 
-int ext2_zero_block(struct ext2_fs *fs, uint32_t blk)
+int ext2_zero_block(struct ext2_fs *fs, uint32_t blk, bool cache)
 {
-	memset(fs->scratch, 0, fs->block_size);
-	return ext2_dev_write(fs, ext2_blk_off(fs, blk), fs->scratch, fs->block_size);
+	uint8_t *p = fs->scratch;
+
+	if (cache) {
+		int err = ext2_block_new(fs, blk, &p);
+
+		if (err)
+			return err;
+	} else {
+		fs_page_zero(p);
+	}
+	return ext2_dev_write(fs, ext2_blk_off(fs, blk), p, fs->block_size);
 }
 
 bool ext2_blk_ok(const struct ext2_fs *fs, uint32_t blk)
@@ -63,7 +76,7 @@ int ext2_gd_read(struct ext2_fs *fs, uint32_t group, struct ext2_group_desc *gd)
 
 	if (group >= fs->groups)
 		return -EIO;
-	err = ext2_dev_read(fs, gd_off(fs, group), gd, sizeof(*gd));
+	err = ext2_meta_read(fs, gd_off(fs, group), gd, sizeof(*gd));
 	if (err)
 		return err;
 	/* The bitmaps and the whole inode table must lie inside the volume;
@@ -103,7 +116,7 @@ int ext2_inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 	uint64_t off;
 	int err = inode_off(fs, ino, &off);
 
-	return err ? err : ext2_dev_read(fs, off, in, sizeof(*in));
+	return err ? err : ext2_meta_read(fs, off, in, sizeof(*in));
 }
 
 /* Only the 128-byte base: whatever follows in a larger slot (extra
@@ -124,8 +137,8 @@ int ext2_inode_init(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *i
 	if (err)
 		return err;
 	/* A zero i_extra_isize tells readers the extra space holds nothing. */
-	memset(fs->scratch, 0, fs->inode_size);
-	memcpy(fs->scratch, in, sizeof(*in));
+	fs_page_zero(fs->scratch);
+	ext2_copy(fs->scratch, in, sizeof(*in));
 	return ext2_dev_write(fs, off, fs->scratch, fs->inode_size);
 }
 
@@ -176,7 +189,7 @@ static int release_xattr(struct ext2_fs *fs, struct ext2_inode *in)
 
 	if (!ext2_blk_ok(fs, blk))
 		return -EIO;
-	err = ext2_dev_read(fs, off, &h, sizeof(h));
+	err = ext2_meta_read(fs, off, &h, sizeof(h));
 	if (err)
 		return err;
 	if (h.h_magic != EXT2_XATTR_MAGIC)
@@ -339,6 +352,7 @@ int ext2_mount(struct ext2_fs *fs, void *dev, uint64_t dev_bytes, unsigned flags
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
+	ext2_cache_init(fs);
 	fs->dev = dev;
 	fs->rdonly = flags & EXT2_MOUNT_RDONLY;
 	if (dev_bytes < EXT2_SUPER_OFFSET + EXT2_SUPER_SIZE)
@@ -350,13 +364,9 @@ int ext2_mount(struct ext2_fs *fs, void *dev, uint64_t dev_bytes, unsigned flags
 	if (err)
 		return err;
 
-	err = -ENOMEM;
-	fs->dirbuf = fs_page_alloc();
-	if (!fs->dirbuf)
-		goto fail;
 	fs->scratch = fs_page_alloc();
 	if (!fs->scratch)
-		goto fail_dirbuf;
+		return -ENOMEM;
 
 	/* A bad descriptor or root is a bad image, not an I/O error. */
 	for (uint32_t g = 0; g < fs->groups; g++) {
@@ -387,10 +397,8 @@ fail_bad:
 	if (err == -EIO)
 		err = -EINVAL;
 fail_scratch:
+	ext2_cache_release(fs);
 	fs_page_free(fs->scratch);
-fail_dirbuf:
-	fs_page_free(fs->dirbuf);
-fail:
 	fs->dirbuf = fs->scratch = NULL;
 	return err;
 }
@@ -417,8 +425,8 @@ int ext2_unmount(struct ext2_fs *fs)
 		fs->sb.s_state = fs->mount_state;
 		err = ext2_sync(fs);
 	}
+	ext2_cache_release(fs);
 	fs_page_free(fs->scratch);
-	fs_page_free(fs->dirbuf);
 	fs->dirbuf = fs->scratch = NULL;
 	return err;
 }

@@ -7,10 +7,13 @@
  * outside the volume.
  *
  * Not reentrant: one caller at a time per struct ext2_fs (the VFS above will
- * hold a lock). No caching beyond the superblock: the page cache above keeps
- * file data, so each call goes to the device. The image is consistent for
- * e2fsck after every call that returns, except the superblock's summary
- * counts and state, which reach the disk on ext2_sync() and ext2_unmount().
+ * hold a lock). Metadata blocks (group descriptors, bitmaps, inode tables,
+ * indirect and directory blocks) are kept in a small write-through block
+ * cache (ext2_cache.c); file data is not: the page cache above keeps it and
+ * reads it with ext2_pages_map()/ext2_pages_read(). Every write reaches the
+ * device before the call returns, so the image is consistent for e2fsck
+ * after every call that returns, except the superblock's summary counts and
+ * state, which reach the disk on ext2_sync() and ext2_unmount().
  *
  * Files and the other names below are raw inode numbers; no open-file
  * bookkeeping: ext2_unlink() frees an inode as soon as its last link goes. */
@@ -31,6 +34,26 @@
 #define EXT2_PATH_MAX  4095u
 #define EXT2_PATH_HOPS 128u
 
+/* The metadata block cache: EXT2_CACHE_MAX blocks, one page each (blocks
+ * are at most 4 KiB), found by hash chains, evicted by a clock. */
+#define EXT2_CACHE_MAX       64u
+#define EXT2_CACHE_HASH_BITS 7u
+
+struct ext2_cache_ent {
+	uint32_t blk;            /* UINT32_MAX: free */
+	uint16_t next;           /* hash chain */
+	uint8_t ref;             /* clock: used since the hand last passed */
+	uint8_t *data;           /* a page from fs_page_alloc(), held until unmount */
+};
+
+struct ext2_cache {
+	struct ext2_cache_ent ent[EXT2_CACHE_MAX];
+	uint16_t bucket[1u << EXT2_CACHE_HASH_BITS];
+	uint32_t n;              /* entries with a page: [0, n) */
+	uint32_t hand;
+	uint64_t hits, misses;
+};
+
 struct ext2_fs {
 	void *dev;               /* passed to the blk_* hooks */
 	struct ext2_super sb;    /* primary superblock; counts kept current */
@@ -46,11 +69,25 @@ struct ext2_fs {
 	uint32_t itable_blocks;  /* inode table length of every group */
 	uint32_t inode_size;
 	uint32_t first_ino;      /* first inode a file may use */
-	/* Two page buffers from fs_page_alloc(), held while mounted: one for
-	 * directory blocks (dirbuf), one for bitmaps and zero fill (scratch).
-	 * Nothing else in the kernel touches them. */
+	/* The directory block being worked on: a block of the cache, valid
+	 * until the next cache miss. */
 	uint8_t *dirbuf;
+	/* A page from fs_page_alloc(), held while mounted, for zero fill and
+	 * new inodes. Nothing else in the kernel touches it. */
 	uint8_t *scratch;
+	struct ext2_cache cache;
+};
+
+/* A run of a file's 4 KiB pages that one device request can read (or that
+ * is all holes), from ext2_pages_map(); the inode comes along so that
+ * ext2_pages_read() need not read it again. */
+struct ext2_pages {
+	struct ext2_inode in;
+	uint64_t idx;            /* first page */
+	uint64_t size;           /* file size */
+	uint32_t pblk;           /* disk block of the first page's first block; 0: holes */
+	unsigned n;              /* pages in the run, 0 when idx is past the end */
+	bool split;              /* n == 1 and its blocks are not one run: read block by block */
 };
 
 struct ext2_stat {
@@ -89,6 +126,16 @@ int ext2_stat(struct ext2_fs *fs, uint32_t ino, struct ext2_stat *st);
 int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, size_t len);
 int64_t ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf,
 		   size_t len);
+/* File pages for a cache: ext2_pages_map() finds how many pages from idx
+ * (at most max, none past the end of the file) continue the disk run of
+ * page idx, so that ext2_pages_read() can read them into n pages of
+ * FS_PAGE_SIZE with one request (holes are zeroed). The read returns the
+ * bytes of file it filled (at most n pages, less at the end of the file;
+ * what follows in the last page is undefined) or -errno. */
+int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
+		   struct ext2_pages *m);
+int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			uint8_t *const *pages);
 /* Shrinking frees blocks; growing leaves a hole. Regular files only. */
 int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size);
 

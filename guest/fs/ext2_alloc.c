@@ -31,11 +31,12 @@ static int64_t find_clear(const uint8_t *map, uint32_t from, uint32_t to)
 static int flip_bit(struct ext2_fs *fs, uint32_t bitmap_blk, uint32_t bit, bool want)
 {
 	uint64_t off = ext2_blk_off(fs, bitmap_blk) + bit / 8;
-	uint8_t byte, mask = (uint8_t)(1u << (bit & 7));
-	int err = ext2_dev_read(fs, off, &byte, 1);
+	uint8_t byte, mask = (uint8_t)(1u << (bit & 7)), *map;
+	int err = ext2_block(fs, bitmap_blk, &map);
 
 	if (err)
 		return err;
+	byte = map[bit / 8];
 	if (!!(byte & mask) == want)
 		return -EIO;
 	byte ^= mask;
@@ -54,6 +55,7 @@ int ext2_balloc(struct ext2_fs *fs, uint32_t goal, uint32_t *blk)
 	uint32_t fdb = fs->sb.s_first_data_block, bpg = fs->sb.s_blocks_per_group;
 	struct ext2_group_desc gd;
 	uint32_t g0, start;
+	uint8_t *map;
 	int err;
 
 	if (fs->sb.s_free_blocks_count == 0)
@@ -71,13 +73,12 @@ int ext2_balloc(struct ext2_fs *fs, uint32_t goal, uint32_t *blk)
 			return err;
 		if (gd.bg_free_blocks_count == 0)
 			continue;
-		err = ext2_dev_read(fs, ext2_blk_off(fs, gd.bg_block_bitmap), fs->scratch,
-				    fs->block_size);
+		err = ext2_block(fs, gd.bg_block_bitmap, &map);
 		if (err)
 			return err;
-		bit = find_clear(fs->scratch, start, n);
+		bit = find_clear(map, start, n);
 		if (bit < 0)
-			bit = find_clear(fs->scratch, 0, start);
+			bit = find_clear(map, 0, start);
 		if (bit < 0)
 			continue; /* the count was wrong; e2fsck will say so */
 		*blk = fdb + g * bpg + (uint32_t)bit;
@@ -132,6 +133,7 @@ int ext2_ialloc(struct ext2_fs *fs, uint32_t parent, bool is_dir, uint32_t *ino)
 	uint32_t ipg = fs->sb.s_inodes_per_group;
 	struct ext2_group_desc gd;
 	uint32_t g0;
+	uint8_t *map;
 	int err;
 
 	if (fs->sb.s_free_inodes_count == 0)
@@ -156,11 +158,10 @@ int ext2_ialloc(struct ext2_fs *fs, uint32_t parent, bool is_dir, uint32_t *ino)
 			return err;
 		if (gd.bg_free_inodes_count == 0)
 			continue;
-		err = ext2_dev_read(fs, ext2_blk_off(fs, gd.bg_inode_bitmap), fs->scratch,
-				    fs->block_size);
+		err = ext2_block(fs, gd.bg_inode_bitmap, &map);
 		if (err)
 			return err;
-		bit = find_clear(fs->scratch, lo, ipg);
+		bit = find_clear(map, lo, ipg);
 		if (bit < 0)
 			continue;
 		err = flip_bit(fs, gd.bg_inode_bitmap, (uint32_t)bit, true);

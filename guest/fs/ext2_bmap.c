@@ -11,9 +11,8 @@
  *   .. +A^3                i_block[14] -> [l'/A^2] -> [..] -> [l'%A]
  *   (A = block_size / 4, l' = l minus the blocks mapped by earlier rows)
  *
- * Pointers are read and written four bytes at a time through the device
- * hooks: no buffer per level, and the page cache above will make the
- * repeated reads cheap. */
+ * Pointers are read from the block cache in place and written four bytes
+ * at a time (write-through): no buffer per level. */
 #include "fs/ext2_int.h"
 
 /* Index at each level for logical block lblk; returns the depth (0 =
@@ -51,9 +50,10 @@ static int bmap_path(const struct ext2_fs *fs, uint64_t lblk, uint32_t idx[4])
 }
 
 /* A new block for the file, counted in i_blocks, zeroed unless the caller
- * is about to overwrite all of it. */
+ * is about to overwrite all of it. An indirect block (meta) is zeroed in
+ * the block cache, where the next lookup will want it. */
 static int alloc_block(struct ext2_fs *fs, struct ext2_inode *in, uint32_t goal, bool zero,
-		       uint32_t *blk)
+		       bool meta, uint32_t *blk)
 {
 	uint32_t spb = ext2_sectors_per_block(fs);
 	int err;
@@ -64,7 +64,7 @@ static int alloc_block(struct ext2_fs *fs, struct ext2_inode *in, uint32_t goal,
 	if (err)
 		return err;
 	if (zero) {
-		err = ext2_zero_block(fs, *blk);
+		err = ext2_zero_block(fs, *blk, meta);
 		if (err) {
 			ext2_bfree(fs, *blk);
 			return err;
@@ -79,6 +79,7 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 {
 	uint32_t idx[4], blk, goal;
 	uint64_t slot = 0; /* disk offset of the pointer being followed */
+	uint8_t *ind;
 	int depth, err;
 
 	if (in->i_flags & EXT2_EXTENTS_FL)
@@ -100,7 +101,7 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 
 			if (!(flags & EXT2_BMAP_ALLOC))
 				break;
-			err = alloc_block(fs, in, goal, zero, &blk);
+			err = alloc_block(fs, in, goal, zero, lvl < depth, &blk);
 			if (err)
 				return err;
 			if (lvl == 0) {
@@ -121,9 +122,10 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 		/* The next level's blocks go right after this one. */
 		goal = blk + 1;
 		slot = ext2_blk_off(fs, blk) + (uint64_t)idx[lvl + 1] * sizeof(uint32_t);
-		err = ext2_dev_read(fs, slot, &blk, sizeof(blk));
+		err = ext2_block(fs, blk, &ind);
 		if (err)
 			return err;
+		blk = ext2_get32(ind + idx[lvl + 1] * sizeof(uint32_t));
 	}
 	*pblk = blk;
 	return 0;
@@ -162,7 +164,7 @@ static int free_tree(struct ext2_fs *fs, struct ext2_inode *in, uint32_t blk, un
 		uint64_t off = ext2_blk_off(fs, blk) + (uint64_t)base * sizeof(uint32_t);
 		bool dirty = false;
 
-		err = ext2_dev_read(fs, off, chunk, sizeof(chunk));
+		err = ext2_meta_read(fs, off, chunk, sizeof(chunk));
 		if (err)
 			return err;
 		for (uint32_t i = 0; i < PTR_CHUNK && !err; i++) {

@@ -6,7 +6,10 @@
  * so they are read linearly and lose their index flag when we change them.
  *
  * Each block is checked as a whole (block_check) right after it is read and
- * before any entry in it is believed; all entries then stay inside it. */
+ * before any entry in it is believed; all entries then stay inside it.
+ *
+ * Blocks are worked on in the block cache (fs->dirbuf points there):
+ * read in place, changed in place and written through from there. */
 #include "fs/ext2_int.h"
 
 struct dent {
@@ -78,7 +81,7 @@ static int dir_nblocks(const struct ext2_fs *fs, const struct ext2_inode *din, u
 	return 0;
 }
 
-/* Directory block lblk into fs->dirbuf, checked. */
+/* Directory block lblk at fs->dirbuf, checked. */
 static int dir_block(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, uint32_t lblk,
 		     uint32_t *pblk)
 {
@@ -88,7 +91,7 @@ static int dir_block(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, u
 		return err;
 	if (*pblk == 0)
 		return -EIO; /* directories have no holes */
-	err = ext2_dev_read(fs, ext2_blk_off(fs, *pblk), fs->dirbuf, fs->block_size);
+	err = ext2_block(fs, *pblk, &fs->dirbuf);
 	return err ? err : block_check(fs, fs->dirbuf);
 }
 
@@ -179,8 +182,9 @@ int ext2_dir_add(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const
 	if ((uint64_t)din->i_size + fs->block_size > 0x7fffffffu)
 		return -EFBIG;
 	err = ext2_bmap(fs, dir, din, n, EXT2_BMAP_ALLOC | EXT2_BMAP_NOZERO, &pblk);
+	if (!err)
+		err = ext2_block_new(fs, pblk, &fs->dirbuf);
 	if (!err) {
-		memset(fs->dirbuf, 0, fs->block_size);
 		dent_put(fs, fs->dirbuf, ino, fs->block_size, name, len, type);
 		err = dirbuf_write(fs, pblk);
 		if (err) /* nothing points at it yet */
@@ -200,7 +204,7 @@ int ext2_dir_add(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const
  * preceding entry's offset or UINT32_MAX when it opens the block. */
 static int entry_at(struct ext2_fs *fs, const struct ext2_dir_loc *loc, uint32_t *prev)
 {
-	int err = ext2_dev_read(fs, ext2_blk_off(fs, loc->pblk), fs->dirbuf, fs->block_size);
+	int err = ext2_block(fs, loc->pblk, &fs->dirbuf);
 
 	if (err)
 		return err;
@@ -281,8 +285,10 @@ int ext2_dir_is_empty(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din)
 int ext2_dir_init_block(struct ext2_fs *fs, uint32_t pblk, uint32_t self, uint32_t parent)
 {
 	uint32_t dot = EXT2_DIRENT_LEN(1);
+	int err = ext2_block_new(fs, pblk, &fs->dirbuf);
 
-	memset(fs->dirbuf, 0, fs->block_size);
+	if (err)
+		return err;
 	dent_put(fs, fs->dirbuf, self, dot, ".", 1, EXT2_FT_DIR);
 	dent_put(fs, fs->dirbuf + dot, parent, fs->block_size - dot, "..", 2, EXT2_FT_DIR);
 	return dirbuf_write(fs, pblk);

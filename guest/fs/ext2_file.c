@@ -20,12 +20,22 @@ static int file_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 	return 0;
 }
 
+static void touch_atime(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
+{
+	uint32_t now = fs_now();
+
+	if (!fs->rdonly && (in->i_atime <= in->i_mtime || in->i_atime <= in->i_ctime ||
+			    now - in->i_atime >= ATIME_MAX_AGE)) {
+		in->i_atime = now;
+		ext2_inode_write(fs, ino, in); /* best effort: the data is read */
+	}
+}
+
 int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, size_t len)
 {
 	uint8_t *dst = buf;
 	struct ext2_inode in;
 	uint64_t size, done = 0;
-	uint32_t now;
 	int err = file_inode(fs, ino, &in);
 
 	if (err)
@@ -55,14 +65,88 @@ int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, siz
 	}
 	if (done == 0)
 		return err;
-
-	now = fs_now();
-	if (!fs->rdonly && (in.i_atime <= in.i_mtime || in.i_atime <= in.i_ctime ||
-			    now - in.i_atime >= ATIME_MAX_AGE)) {
-		in.i_atime = now;
-		ext2_inode_write(fs, ino, &in); /* best effort: the data is read */
-	}
+	touch_atime(fs, ino, &in);
 	return (int64_t)done;
+}
+
+/* A run is pages whose blocks are all holes, or all mapped and each the
+ * disk block after the one before: then one request (or none) reads them.
+ * A first page that is neither (blocks smaller than a page, mixed or
+ * scattered) is a run of one read block by block. Blocks past the end of
+ * the file do not count. */
+int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
+		   struct ext2_pages *m)
+{
+	uint32_t bpp = FS_PAGE_SIZE >> fs->block_shift; /* blocks per page */
+	uint64_t pages, nblk, lblk;
+	uint32_t expect = 0;
+	int err = file_inode(fs, ino, &m->in);
+
+	if (err)
+		return err;
+	m->idx = idx;
+	m->size = ext2_inode_size(&m->in);
+	m->pblk = 0;
+	m->n = 0;
+	m->split = false;
+	pages = (m->size + FS_PAGE_SIZE - 1) / FS_PAGE_SIZE;
+	if (idx >= pages || max == 0)
+		return 0;
+	if (max > pages - idx)
+		max = (unsigned)(pages - idx);
+	nblk = (m->size + fs->block_size - 1) >> fs->block_shift;
+	lblk = idx * bpp;
+	for (unsigned k = 0; k < max; k++) {
+		for (uint32_t b = 0; b < bpp && lblk < nblk; b++, lblk++) {
+			uint32_t p;
+
+			err = ext2_bmap(fs, ino, &m->in, lblk, 0, &p);
+			if (err)
+				return k ? 0 : err; /* the bad page is read (and fails) alone */
+			if (k == 0 && b == 0)
+				m->pblk = expect = p;
+			if (p != expect) {
+				if (k == 0) {
+					m->split = true;
+					m->n = 1;
+				}
+				return 0;
+			}
+			if (expect)
+				expect++;
+		}
+		m->n++;
+	}
+	return 0;
+}
+
+int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			uint8_t *const *pages)
+{
+	uint64_t start = m->idx * FS_PAGE_SIZE, len;
+	int err = 0;
+
+	if (m->n == 0)
+		return 0;
+	len = m->size - start;
+	if (len > (uint64_t)m->n * FS_PAGE_SIZE)
+		len = (uint64_t)m->n * FS_PAGE_SIZE;
+	if (m->split)
+		return ext2_read(fs, ino, start, pages[0], (size_t)len);
+	if (m->pblk) {
+		/* Whole blocks: the last one is the file's, so inside the
+		 * volume, and its tail lands inside the last page. */
+		uint64_t bytes = (len + fs->block_size - 1) & ~(uint64_t)(fs->block_size - 1);
+
+		err = blk_read_pages(fs->dev, ext2_blk_off(fs, m->pblk), pages, (size_t)bytes);
+		if (err)
+			return err > 0 ? -EIO : err;
+	} else {
+		for (unsigned k = 0; k < m->n; k++)
+			fs_page_zero(pages[k]);
+	}
+	touch_atime(fs, ino, &m->in);
+	return (int64_t)len;
 }
 
 /* Zeroes the bytes between size and the end of its block, so that a later
@@ -77,7 +161,7 @@ static int zero_tail(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, ui
 	err = ext2_bmap(fs, ino, in, size >> fs->block_shift, 0, &pblk);
 	if (err || pblk == 0)
 		return err;
-	memset(fs->scratch, 0, fs->block_size - boff);
+	fs_page_zero(fs->scratch);
 	return ext2_dev_write(fs, ext2_blk_off(fs, pblk) + boff, fs->scratch,
 			      fs->block_size - boff);
 }

@@ -1,6 +1,7 @@
 /* Internal interface between the ext2 source files; not for other modules.
  *
  *   ext2.c        mount, sync, device access, group descriptors, inodes
+ *   ext2_cache.c  the metadata block cache
  *   ext2_alloc.c  block and inode bitmaps
  *   ext2_bmap.c   logical -> physical block map, freeing mapped blocks
  *   ext2_file.c   read, write, truncate
@@ -63,11 +64,35 @@ static inline uint32_t ext2_sectors_per_block(const struct ext2_fs *fs)
 	return fs->block_size >> 9;
 }
 
-/* ext2.c */
+/* Copies of metadata: 8 bytes a step when both ends and the length allow
+ * (inodes, descriptors, pointer chunks always do), since the kernel's
+ * memcpy moves one byte at a time and every guest instruction counts. */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void
+ext2_copy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (!(((uintptr_t)d | (uintptr_t)s | n) & 7)) {
+		for (; n; n -= 8, d += 8, s += 8) {
+			uint64_t v;
+
+			__builtin_memcpy(&v, s, sizeof(v));
+			__builtin_memcpy(d, &v, sizeof(v));
+		}
+		return;
+	}
+	while (n--)
+		*d++ = *s++;
+}
+
+/* ext2.c. dev_read goes to the device (file data, the superblock at
+ * mount); dev_write is every write, and keeps the block cache current. */
 int ext2_dev_read(struct ext2_fs *fs, uint64_t off, void *buf, size_t len);
 int ext2_dev_write(struct ext2_fs *fs, uint64_t off, const void *buf, size_t len);
-/* Writes block_size zero bytes at the start of blk. */
-int ext2_zero_block(struct ext2_fs *fs, uint32_t blk);
+/* Writes block_size zero bytes at the start of blk; with cache set the
+ * block also enters the block cache (a new indirect block, read next). */
+int ext2_zero_block(struct ext2_fs *fs, uint32_t blk, bool cache);
 /* A block number an inode or a descriptor may point at. */
 bool ext2_blk_ok(const struct ext2_fs *fs, uint32_t blk);
 uint32_t ext2_group_blocks(const struct ext2_fs *fs, uint32_t group);
@@ -84,6 +109,23 @@ void ext2_inode_set_size(struct ext2_fs *fs, struct ext2_inode *in, uint64_t siz
 uint64_t ext2_max_file_size(const struct ext2_fs *fs);
 /* Frees everything an unlinked inode holds, then the inode itself. */
 int ext2_inode_release(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in);
+
+/* ext2_cache.c. Metadata reads go through the cache; a block pointer
+ * stays valid until the next miss (reads of other blocks), writes never
+ * move blocks. */
+void ext2_cache_init(struct ext2_fs *fs);
+void ext2_cache_release(struct ext2_fs *fs);
+/* Block blk, read from the device on a miss. */
+int ext2_block(struct ext2_fs *fs, uint32_t blk, uint8_t **p);
+/* Block blk as zeros, without a read: the caller fills it and writes it
+ * from there (a new directory or indirect block). */
+int ext2_block_new(struct ext2_fs *fs, uint32_t blk, uint8_t **p);
+/* len bytes at disk offset off, inside one block, from the cache. */
+int ext2_meta_read(struct ext2_fs *fs, uint64_t off, void *buf, size_t len);
+/* After a write of [off, off+len) from buf (ok: it reached the device):
+ * cached copies are updated, or dropped when that is cheaper or the write
+ * failed. */
+void ext2_cache_wrote(struct ext2_fs *fs, uint64_t off, const void *buf, size_t len, bool ok);
 
 /* ext2_alloc.c: every count (group descriptor, superblock) moves with the
  * bitmap bit. A bit already in the wanted state is corruption: -EIO. */

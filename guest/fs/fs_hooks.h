@@ -16,13 +16,24 @@ int blk_read(void *dev, uint64_t byte_off, void *buf, size_t len);
 int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len);
 /* Make every completed write durable. */
 int blk_flush(void *dev);
+/* len bytes from byte_off (sector aligned; len is rounded up to whole
+ * sectors, which must fit in the pages) into consecutive FS_PAGE_SIZE
+ * pages from fs_page_alloc(): pages[0] gets the first 4 KiB, pages[1] the
+ * next... The device sees as few requests as it can take: pages that are
+ * adjacent in physical memory are one segment. This is how a run of file
+ * pages, contiguous on the disk, comes in with one request. */
+int blk_read_pages(void *dev, uint64_t byte_off, uint8_t *const *pages, size_t len);
 
 /* Seconds since the epoch, for inode and superblock timestamps. */
 uint32_t fs_now(void);
 
 /* One 4 KiB, 4 KiB-aligned buffer, or NULL when memory is short (never a
  * panic: the caller returns -ENOMEM). */
+#define FS_PAGE_SIZE 4096u
 void *fs_page_alloc(void);
 void fs_page_free(void *page);
+/* Zero a whole page from fs_page_alloc(). Its own hook because the kernel
+ * has a far cheaper way than a store loop (one hypercall). */
+void fs_page_zero(void *page);
 
 #endif

@@ -3,14 +3,16 @@
  * the file system holds is a struct blk_dev *. */
 #include "fs/fs_hooks.h"
 
+#include "kernel/time.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
 #include "mv_boot.h"
 
-/* No wall clock reaches the guest yet: timestamps read as the epoch. */
+/* The wall clock (kernel/time.c); ext2 keeps 32-bit seconds, which last
+ * until 2106 read as unsigned. */
 uint32_t fs_now(void)
 {
-	return 0;
+	return (uint32_t)(time_real_ns() / 1000000000u);
 }
 
 void *fs_page_alloc(void)
@@ -25,4 +27,9 @@ void fs_page_free(void *page)
 {
 	if (page)
 		page_free((uint64_t)page - MV_DIRECT_MAP_BASE);
+}
+
+void fs_page_zero(void *page)
+{
+	page_zero((uint64_t)page - MV_DIRECT_MAP_BASE);
 }

@@ -167,6 +167,49 @@ int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len)
 	return blk_rw(dev, true, byte_off, buf, len);
 }
 
+/* Pages that follow each other in physical memory (the page allocator
+ * hands out ascending addresses, so a batch allocated together mostly
+ * does) share a segment; a request carries up to BLK_SEGS_MAX segments and
+ * BLK_REQ_MAX bytes, and a new one starts when either is full. */
+int blk_read_pages(void *dev, uint64_t byte_off, uint8_t *const *pages, size_t len)
+{
+	struct blk_dev *b = dev;
+	struct blk_seg seg[BLK_SEGS_MAX];
+	unsigned n = 0;
+	uint32_t req = 0;         /* bytes in seg[0..n) */
+	uint64_t sector;
+
+	if (!b)
+		return -ENODEV;
+	len = (len + BLK_SECTOR_MASK) & ~(size_t)BLK_SECTOR_MASK;
+	if ((byte_off & BLK_SECTOR_MASK) || byte_off > b->bytes || len > b->bytes - byte_off)
+		return -EIO;
+	sector = byte_off >> BLK_SECTOR_SHIFT;
+	for (size_t i = 0; len; i++) {
+		uint32_t part = len < FS_PAGE_SIZE ? (uint32_t)len : FS_PAGE_SIZE;
+		uint64_t pa;
+
+		if (blk_dma_addr(pages[i], &pa))
+			return -EFAULT;
+		if (n && seg[n - 1].pa + seg[n - 1].len == pa && req + part <= BLK_REQ_MAX) {
+			seg[n - 1].len += part;
+		} else {
+			if (n == BLK_SEGS_MAX || (n && req + part > BLK_REQ_MAX)) {
+				int err = b->ops->xfer(b->priv, false, sector, seg, n);
+				if (err)
+					return err;
+				sector += req >> BLK_SECTOR_SHIFT;
+				n = 0;
+				req = 0;
+			}
+			seg[n++] = (struct blk_seg){ pa, part };
+		}
+		req += part;
+		len -= part;
+	}
+	return n ? b->ops->xfer(b->priv, false, sector, seg, n) : 0;
+}
+
 int blk_flush(void *dev)
 {
 	struct blk_dev *b = dev;

@@ -12,13 +12,19 @@ void bootinfo_parse_mv(struct bootinfo *bi, uint64_t gpa)
 	if (!gpa)
 		return;
 	const struct mv_boot_info *mv = phys_to_virt(gpa);
-	if (mv->magic != MV_BOOT_INFO_MAGIC || mv->version != MV_BOOT_ABI_VERSION)
+	/* Version 2 only added wall_clock_ns and tsc_khz (zero in version 1),
+	 * so a version 1 loader is understood too; a newer one may have
+	 * changed anything. */
+	if (mv->magic != MV_BOOT_INFO_MAGIC || mv->version < MV_BOOT_ABI_VERSION_MIN ||
+	    mv->version > MV_BOOT_ABI_VERSION)
 		return;
 	bi->mv = true;
 	bi->mv_flags = mv->flags;
 	bi->hc_port = mv->flags & MV_BOOT_F_HC ? mv->hc_port : 0;
 	bi->pgtable_start = mv->pgtable_start;
 	bi->pgtable_end = mv->pgtable_end;
+	bi->wall_clock_ns = mv->version >= 2 ? mv->wall_clock_ns : 0;
+	bi->tsc_khz = mv->version >= 2 ? mv->tsc_khz : 0;
 }
 
 int bootinfo_parse_start(struct bootinfo *bi, uint64_t gpa)

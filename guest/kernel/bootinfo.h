@@ -20,6 +20,8 @@ struct bootinfo {
 	uint64_t mv_flags;
 	uint16_t hc_port;
 	uint64_t pgtable_start, pgtable_end;
+	uint64_t wall_clock_ns;  /* real time at entry; 0: unknown (boot ABI 2) */
+	uint32_t tsc_khz;        /* 0: unknown (boot ABI 2) */
 	char cmdline[BOOTINFO_CMDLINE_MAX];
 };
 

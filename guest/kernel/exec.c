@@ -115,7 +115,7 @@ static int exec_load_segment(struct proc *p, const struct exec_src *img, const s
 		} else {
 			page_zero(pa);
 			if (n)
-				arch_uaccess_copy(phys_to_virt(pa), src, n);
+				kernel_copy(phys_to_virt(pa), src, n);
 		}
 		err = pgtable_map(va, pa, pte | X86_PTE_U);
 		if (err) {
@@ -199,7 +199,7 @@ static int exec_open_disk(const char *path, struct exec_src *src)
 		return err;
 	n = st.size < X86_PAGE_SIZE ? st.size : X86_PAGE_SIZE;
 	memset(exec_hdr, 0, sizeof(struct elf64_ehdr));
-	arch_uaccess_copy(exec_hdr, page, n);
+	kernel_copy(exec_hdr, page, n);
 	const struct elf64_ehdr *eh = (const void *)exec_hdr;
 	if (n >= sizeof(*eh) && (eh->phoff > X86_PAGE_SIZE ||
 				 (uint64_t)eh->phnum * sizeof(struct elf64_phdr) >

@@ -15,6 +15,7 @@
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/selftest.h"
+#include "kernel/time.h"
 #include "kernel/vfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -141,6 +142,11 @@ static void kmain_init(void)
 				c++;
 		}
 	}
+	/* QEMU microvm appends its devices to the end of the line, after the
+	 * program's arguments: they are the kernel's (the probe has read the
+	 * whole line already), not the program's. */
+	while (nargs > 0 && !strncmp(args[nargs - 1], "virtio_mmio.device=", 19))
+		nargs--;
 	proc_quiet = bootinfo_cmdline_flag(&boot, "quiet");
 	kmain_mount_root();
 	char how[8];
@@ -157,6 +163,9 @@ void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)
 	char opt[BOOTINFO_CMDLINE_MAX];
 
 	bootinfo_parse_mv(&boot, boot_info_gpa);
+	/* As close to entry as it gets: the loader's wall clock is the time
+	 * of the first instruction, and the TSC read here stands for it. */
+	time_init(boot.wall_clock_ns, boot.tsc_khz);
 	hc_init(boot.hc_port);
 	cons_init(hc_available());
 	trap_init();

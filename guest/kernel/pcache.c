@@ -1,7 +1,12 @@
 /* A fixed table of entries with hash chains by (ino, idx) and a clock hand
- * for eviction. Nothing here loops over page bytes: fills and zeroing use
- * the string instructions of arch_uaccess_copy/zero, which are one emulated
- * instruction each rather than one per byte. */
+ * for eviction. Nothing here loops over page bytes: fills are device
+ * transfers straight into the pages, zeroing uses the string instruction of
+ * arch_uaccess_zero, one emulated instruction rather than one per byte.
+ *
+ * A miss reads a run of pages (ext2_pages_map/read): one page, or, when
+ * the miss follows a read of the page before it in the same file (a
+ * sequential reader), up to PCACHE_RA pages that continue the first one's
+ * disk blocks and are not cached yet, all with one device request. */
 #include "kernel/pcache.h"
 
 #include "arch/x86/syscall_arch.h"
@@ -10,6 +15,8 @@
 
 #define PCACHE_BUCKETS 512u   /* power of two */
 #define NIL            0xffffu
+/* Readahead window: 128 KiB, one request of 32 pages. */
+#define PCACHE_RA      32u
 
 struct pcache_ent {
 	uint32_t ino;             /* 0: free */
@@ -17,6 +24,7 @@ struct pcache_ent {
 	uint8_t *page;            /* owned by the cache while ino != 0 */
 	uint16_t next;            /* hash chain */
 	uint8_t ref;              /* clock: used since the hand last passed */
+	uint8_t busy;             /* taken for a fill in progress: not a victim */
 };
 _Static_assert(PCACHE_MAX < NIL, "entry numbers fit the chain links");
 
@@ -26,6 +34,9 @@ static uint32_t nused;        /* entries ever handed out: [0, nused) */
 static uint32_t hand;
 static bool ready;
 static struct pcache_stats stats;
+/* The page after the last one asked for: a miss there is sequential. */
+static uint32_t seq_ino;
+static uint64_t seq_next;
 
 static uint32_t pcache_hash(uint32_t ino, uint64_t idx)
 {
@@ -61,7 +72,8 @@ static void pcache_unlink(struct pcache_ent *e)
 }
 
 /* A free entry, with a page: a never-used one while there are any, then
- * the first the clock hand finds unreferenced. */
+ * the first the clock hand finds unreferenced and not busy. Two turns of
+ * the hand clear every reference bit, so NULL means every entry is busy. */
 static struct pcache_ent *pcache_victim(void)
 {
 	struct pcache_ent *e;
@@ -77,9 +89,11 @@ static struct pcache_ent *pcache_victim(void)
 		if (!nused)
 			return NULL;
 	}
-	for (;;) {
+	for (uint32_t step = 0; step <= 2 * nused; step++) {
 		e = &ent[hand];
 		hand = hand + 1 == nused ? 0 : hand + 1;
+		if (e->busy)
+			continue;
 		if (!e->ino)
 			return e;
 		if (!e->ref) {
@@ -89,6 +103,7 @@ static struct pcache_ent *pcache_victim(void)
 		}
 		e->ref = 0;
 	}
+	return NULL;
 }
 
 uint8_t *pcache_find(uint32_t ino, uint64_t idx)
@@ -103,10 +118,18 @@ uint8_t *pcache_find(uint32_t ino, uint64_t idx)
 
 int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
 {
-	struct pcache_ent *e;
+	struct pcache_ent *e, *run[PCACHE_RA];
+	uint8_t *pages[PCACHE_RA];
+	struct ext2_pages m;
+	unsigned want = 1, n;
+	int64_t got;
+	int err;
 
 	if (!ready)
 		pcache_init();
+	bool seq = ino == seq_ino && idx == seq_next;
+	seq_ino = ino;
+	seq_next = idx + 1;
 	if ((e = pcache_lookup(ino, idx))) {
 		stats.hits++;
 		e->ref = 1;
@@ -114,22 +137,50 @@ int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
 		return 0;
 	}
 	stats.misses++;
-	if (idx > (UINT64_MAX >> PCACHE_SHIFT))
+	if (idx > (UINT64_MAX >> PCACHE_SHIFT) - PCACHE_RA)
 		return -EINVAL;
-	if (!(e = pcache_victim()))
+	/* Read ahead only up to the next page already here. */
+	if (seq)
+		while (want < PCACHE_RA && !pcache_lookup(ino, idx + want))
+			want++;
+	err = ext2_pages_map(fs, ino, idx, want, &m);
+	if (err)
+		return err;
+	/* Past the end of the file: a page of zeros, as a read would give. */
+	want = m.n ? m.n : 1;
+	for (n = 0; n < want; n++) {
+		if (!(run[n] = pcache_victim()))
+			break;   /* memory short: read what there is room for */
+		run[n]->busy = 1;
+		pages[n] = run[n]->page;
+	}
+	for (unsigned k = 0; k < n; k++)
+		run[k]->busy = 0;
+	if (!n)
 		return -ENOMEM;
-	int64_t n = ext2_read(fs, ino, idx << PCACHE_SHIFT, e->page, PCACHE_PAGE);
-	if (n < 0)
-		return (int)n;   /* the entry stays free */
-	if (n < PCACHE_PAGE)
-		arch_uaccess_zero(e->page + n, PCACHE_PAGE - (size_t)n);
-	uint32_t h = pcache_hash(ino, idx);
-	e->ino = ino;
-	e->idx = idx;
-	e->ref = 1;
-	e->next = bucket[h];
-	bucket[h] = (uint16_t)(e - ent);
-	*page = e->page;
+	if (m.n > n)
+		m.n = n;
+	got = ext2_pages_read(fs, ino, &m, pages);
+	if (got < 0)
+		return (int)got;   /* the entries stay free */
+	if ((uint64_t)got < (uint64_t)n * PCACHE_PAGE)
+		arch_uaccess_zero(pages[got / PCACHE_PAGE] + got % PCACHE_PAGE,
+				  PCACHE_PAGE - (size_t)(got % PCACHE_PAGE));
+	if (got > 0)
+		n = (unsigned)((got + PCACHE_PAGE - 1) / PCACHE_PAGE);
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t h = pcache_hash(ino, idx + k);
+
+		e = run[k];
+		e->ino = ino;
+		e->idx = idx + k;
+		e->ref = k == 0;   /* read ahead, not yet used */
+		e->next = bucket[h];
+		bucket[h] = (uint16_t)(e - ent);
+	}
+	if (n > 1)
+		stats.readahead += n - 1;
+	*page = run[0]->page;
 	return 0;
 }
 

@@ -10,7 +10,8 @@
  *
  * The pages come from fs_page_alloc(); at most PCACHE_MAX are held, the
  * least recently used (clock) is reused beyond that or when memory is
- * short. A pointer from pcache_get()/pcache_find() stays valid until the
+ * short. A miss reads ahead when it continues a sequential read (see
+ * pcache.c). A pointer from pcache_get()/pcache_find() stays valid until the
  * next pcache_get() or pcache_drop(). */
 #ifndef GUEST_KERNEL_PCACHE_H
 #define GUEST_KERNEL_PCACHE_H
@@ -25,6 +26,7 @@
 
 struct pcache_stats {
 	uint64_t hits, misses, evictions;
+	uint64_t readahead;       /* pages read beyond the one a miss asked for */
 	uint32_t pages;          /* held now */
 };
 

@@ -4,20 +4,20 @@
 #include "arch/x86/syscall_arch.h"
 #include "kernel/random.h"
 #include "kernel/syscall.h"
+#include "kernel/time.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
-#define UTS_LEN        65
-#define CLOCK_BOOTTIME 7
-#define GRND_NONBLOCK  1
-#define GRND_RANDOM    2
-#define GRND_INSECURE  4
-#define GETRANDOM_MAX  33554431   /* Linux caps one call at 32 MiB - 1 */
-#define CHUNK          256
-/* When CPUID gives no TSC frequency: a guess, so that time still moves
- * forward at roughly the right rate (docs/syscalls.md). */
-#define TSC_PER_US_DEFAULT 2000
+#define UTS_LEN               65
+#define CLOCK_REALTIME        0
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_BOOTTIME        7
+#define GRND_NONBLOCK         1
+#define GRND_RANDOM           2
+#define GRND_INSECURE         4
+#define GETRANDOM_MAX         33554431   /* Linux caps one call at 32 MiB - 1 */
+#define CHUNK                 256
 
 struct utsname {
 	char sysname[UTS_LEN], nodename[UTS_LEN], release[UTS_LEN];
@@ -27,8 +27,6 @@ struct utsname {
 struct timespec64 {
 	int64_t sec, nsec;
 };
-
-static uint64_t tsc_boot, tsc_per_us;
 
 long sys_uname(struct syscall_frame *f)
 {
@@ -45,32 +43,24 @@ long sys_uname(struct syscall_frame *f)
 	return copy_to_user(f->arg[0], &u, sizeof(u));
 }
 
-/* Nanoseconds since the first clock call, from the TSC. Every clock is this
- * one for now: there is no RTC, so CLOCK_REALTIME starts at the epoch. */
-static uint64_t clock_ns(void)
-{
-	if (!tsc_per_us) {
-		tsc_per_us = arch_tsc_per_us();
-		if (!tsc_per_us)
-			tsc_per_us = TSC_PER_US_DEFAULT;
-		tsc_boot = arch_rdtsc();
-	}
-	uint64_t d = arch_rdtsc() - tsc_boot;
-	return d / tsc_per_us * 1000 + d % tsc_per_us * 1000 / tsc_per_us;
-}
-
+/* The realtime clocks are the wall clock (kernel/time.c); every other id up
+ * to CLOCK_BOOTTIME is time since boot: nothing is suspended, and CPU-time
+ * clocks are approximated by elapsed time. */
 long sys_clock_gettime(struct syscall_frame *f)
 {
-	if (f->arg[0] > CLOCK_BOOTTIME)
+	uint64_t id = f->arg[0];
+
+	if (id > CLOCK_BOOTTIME)
 		return -EINVAL;
-	uint64_t ns = clock_ns();
+	uint64_t ns = id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE ? time_real_ns()
+									   : time_mono_ns();
 	struct timespec64 ts = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
 	return copy_to_user(f->arg[1], &ts, sizeof(ts));
 }
 
 long sys_gettimeofday(struct syscall_frame *f)
 {
-	uint64_t ns = clock_ns();
+	uint64_t ns = time_real_ns();
 	struct timespec64 tv = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000 / 1000) };
 	static const int32_t tz[2];   /* UTC, no DST */
 

@@ -3,11 +3,11 @@
  * here is locked. */
 #include "kernel/vfs.h"
 
-#include "arch/x86/syscall_arch.h"
 #include "kernel/pcache.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/page.h"
 
 #define EXT2_SUPER_MAGIC_FS 0xef53   /* statfs f_type, = EXT2_SUPER_MAGIC */
 #define ROOT_DEV  0x0800ull          /* st_dev of the disk's files (8:0) */
@@ -353,7 +353,7 @@ int64_t vfs_write(struct vnode *vn, uint64_t off, uint64_t ubuf, uint64_t len)
 			w = ext2_write(vfs_root, vn->ino, pos, wbuf, n);
 			uint8_t *page = pcache_find(vn->ino, pos >> PCACHE_SHIFT);
 			if (w > 0 && page)
-				arch_uaccess_copy(page + in, wbuf, (size_t)w);
+				kernel_copy(page + in, wbuf, (size_t)w);
 		}
 		if (w > 0 && pos + (uint64_t)w > vn->size)
 			vn->size = pos + (uint64_t)w;

@@ -5,7 +5,7 @@
 /* Stop gcc from turning these loops back into calls to themselves. */
 #define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
-NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
+static NO_LIBCALL void *memcpy_bytes(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
@@ -13,6 +13,21 @@ NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
 	while (n--)
 		*d++ = *s++;
 	return dst;
+}
+
+/* Out of line, so that a short memcpy stays a leaf without a frame. */
+static __attribute__((noinline)) void *memcpy_long(void *dst, const void *src, size_t n)
+{
+	if (arch_memcpy_bulk(dst, src, n))
+		return dst;
+	return memcpy_bytes(dst, src, n);
+}
+
+NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
+{
+	if (n >= MEMCPY_BULK_MIN)
+		return memcpy_long(dst, src, n);
+	return memcpy_bytes(dst, src, n);
 }
 
 NO_LIBCALL void *memset(void *dst, int c, size_t n)

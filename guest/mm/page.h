@@ -5,6 +5,7 @@
 #define GUEST_MM_PAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PAGE_RANGES_MAX   32
@@ -29,5 +30,18 @@ void page_get_stats(struct page_stats *st);
 /* Whole-page operations (arch/x86/page_ops.c). */
 void page_ops_init(bool use_hypercalls);
 bool page_ops_paravirt(void);
+
+/* Byte ranges by physical address (arch/x86/page_ops.c): the host copies
+ * them (MV_HC_MEM_COPY) when kernel code is emulated; phys_copy() is
+ * -ENOSYS otherwise, and the caller copies with instructions. */
+bool phys_copy_available(void);
+long phys_copy(uint64_t dst, uint64_t src, size_t n);
+/* Physical address of [va, va + n) when it lies in the direct map or the
+ * kernel image, where it is one physical run; false otherwise. */
+bool kernel_range_to_phys(const void *va, size_t n, uint64_t *pa);
+/* Kernel to kernel, no overlap: the host's copy where memcpy would use it,
+ * else one `rep movsb` (cheaper than memcpy's byte loop when emulated, and
+ * than an exit on hardware KVM). */
+void kernel_copy(void *dst, const void *src, size_t n);
 
 #endif

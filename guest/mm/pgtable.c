@@ -42,7 +42,9 @@ static uint64_t *pgtable_walk(uint64_t va, unsigned leaf_shift, bool alloc, uint
 		} else if (*e & X86_PTE_PS) {
 			*err = -EEXIST;
 			return 0;
-		} else {
+		} else if (user & ~*e) {
+			/* Only when U is missing: a lookup must not store into a
+			 * page table, which the shadow MMU traps (docs/platform.md). */
 			*e |= user;
 		}
 		table = pgtable_table(*e);
@@ -83,16 +85,39 @@ int pgtable_map_2m(uint64_t va, uint64_t pa, uint64_t flags)
 	return pgtable_set(va, pa, flags, PGTABLE_2M_SHIFT, X86_PTE_PS);
 }
 
+/* Read-only and short: the user-copy path looks up the pages it copies,
+ * and each instruction here is emulated on kvm-pvm. Stores are avoided on
+ * purpose: the shadow MMU traps every store into a page table. */
+int pgtable_pte_slot(uint64_t va, const uint64_t **slot)
+{
+	/* phys_to_virt is linear: one call for the base, not one a level */
+	const uint8_t *base = phys_to_virt(0);
+	uint64_t e = arch_read_cr3();
+
+	for (unsigned shift = PGTABLE_TOP_SHIFT; shift > X86_PAGE_SHIFT;
+	     shift -= PGTABLE_LEVEL_BITS) {
+		e = ((const uint64_t *)(base + (e & X86_PTE_ADDR)))[(va >> shift) &
+								     (X86_PT_ENTRIES - 1)];
+		if (!(e & X86_PTE_P))
+			return -ENOENT;
+		if (e & X86_PTE_PS)
+			return -EEXIST;
+	}
+	*slot = (const uint64_t *)(base + (e & X86_PTE_ADDR)) +
+		((va >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1));
+	return 0;
+}
+
 int pgtable_lookup(uint64_t va, uint64_t *pte)
 {
-	int err = 0;
-	uint64_t *e = pgtable_walk(va, X86_PAGE_SHIFT, false, 0, &err);
+	const uint64_t *slot;
+	int err = pgtable_pte_slot(va, &slot);
 
-	if (!e)
+	if (err)
 		return err;
-	if (!(*e & X86_PTE_P))
+	if (!(*slot & X86_PTE_P))
 		return -ENOENT;
-	*pte = *e;
+	*pte = *slot;
 	return 0;
 }
 

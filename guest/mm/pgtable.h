@@ -9,5 +9,10 @@ int pgtable_map(uint64_t va, uint64_t pa, uint64_t flags);      /* 4 KiB */
 int pgtable_map_2m(uint64_t va, uint64_t pa, uint64_t flags);   /* 2 MiB */
 int pgtable_unmap(uint64_t va, uint64_t *old_pa);               /* 4 KiB */
 int pgtable_lookup(uint64_t va, uint64_t *pte);
+/* The 4 KiB PTE slot for va (present or not), without allocating: -ENOENT
+ * when a table on the way is missing, -EEXIST for a large page on the way.
+ * The slots of the other pages of va's 2 MiB follow it in the same table;
+ * the pointer stays valid while that table is mapped. */
+int pgtable_pte_slot(uint64_t va, const uint64_t **slot);
 
 #endif

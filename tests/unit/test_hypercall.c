@@ -1,4 +1,4 @@
-/* The page hypercalls on guest memory: results, and -EFAULT touching nothing. */
+/* The page and byte-range hypercalls on guest memory: results, and -EFAULT touching nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include "guest_mem.h"
 #include "hypercall.h"
 #include "mv_boot.h"
+#include "mv_hypercall.h"
 #include "unit.h"
 #include "x86.h"
 
@@ -267,6 +268,130 @@ START_TEST(hc_page_discard_rejects_bad_ranges_untouched)
 }
 END_TEST
 
+START_TEST(hc_mem_copy_copies_exactly_the_bytes)
+{
+	ram_init(RAM);
+	fill_pattern(0x20000, 2 * PAGE);
+	ck_assert_int_eq(hc_page_zero(&gm, 0x80000, 3), 0);
+	/* unaligned on both sides, across page boundaries */
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x80ffd, 0x20123, 4099), 0);
+	ck_assert_mem_eq(gm_ptr(&gm, 0x80ffd, 4099), gm_ptr(&gm, 0x20123, 4099), 4099);
+	ck_assert(all_zero(0x80000, 0xffd));
+	ck_assert(all_zero(0x80ffd + 4099, 0x83000 - (0x80ffd + 4099)));
+	ck_assert(has_pattern(0x20000, 2 * PAGE));
+	/* one byte */
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x82fff, 0x20000, 1), 0);
+	ck_assert_uint_eq(*(uint8_t *)gm_ptr(&gm, 0x82fff, 1), pattern(0x20000));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_handles_overlap)
+{
+	ram_init(RAM);
+	static uint8_t before[3000];
+	fill_pattern(0x40000, 2 * PAGE);
+	memcpy(before, gm_ptr(&gm, 0x40100, sizeof(before)), sizeof(before));
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x40107, 0x40100, sizeof(before)), 0);  /* forward */
+	ck_assert_mem_eq(gm_ptr(&gm, 0x40107, sizeof(before)), before, sizeof(before));
+	fill_pattern(0x40000, 2 * PAGE);
+	memcpy(before, gm_ptr(&gm, 0x40107, sizeof(before)), sizeof(before));
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x40100, 0x40107, sizeof(before)), 0);  /* backward */
+	ck_assert_mem_eq(gm_ptr(&gm, 0x40100, sizeof(before)), before, sizeof(before));
+	fill_pattern(0x40000, PAGE);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x40000, 0x40000, PAGE), 0);           /* onto itself */
+	ck_assert(has_pattern(0x40000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_zero_length_is_a_no_op)
+{
+	ram_init(RAM);
+	fill_pattern(0x10000, PAGE);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10000, 0x10800, 0), 0);
+	/* nothing is read or written, so nothing is checked either */
+	ck_assert_int_eq(hc_mem_copy(&gm, RAM, UINT64_MAX, 0), 0);
+	ck_assert(has_pattern(0x10000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_reaches_the_last_byte_of_ram)
+{
+	ram_init(RAM);
+	fill_pattern(0x10000, PAGE);
+	ck_assert_int_eq(hc_mem_copy(&gm, RAM - 100, 0x10000, 100), 0);
+	ck_assert_mem_eq(gm_ptr(&gm, RAM - 100, 100), gm_ptr(&gm, 0x10000, 100), 100);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10000, RAM - 1, 1), 0);
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_rejects_ranges_past_the_end_untouched)
+{
+	ram_init(RAM);
+	fill_pattern(RAM - PAGE, PAGE);
+	fill_pattern(0x10000, PAGE);
+	ck_assert_int_eq(hc_mem_copy(&gm, RAM - 100, 0x10000, 101), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, RAM, 0x10000, 1), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10000, RAM - 1, 2), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10000, 1ull << 40, 16), -EFAULT);
+	ck_assert(has_pattern(RAM - PAGE, PAGE));
+	ck_assert(has_pattern(0x10000, PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_rejects_overflowing_ranges_untouched)
+{
+	ram_init(RAM);
+	fill_pattern(0, 4 * PAGE);
+	/* gpa + len wraps past 2^64 to the start of RAM */
+	ck_assert_int_eq(hc_mem_copy(&gm, UINT64_MAX - 15, 0x1000, 32), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x1000, UINT64_MAX, 2), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0xfffffffffff00000ull, 0, MV_HC_MEM_COPY_MAX), -EFAULT);
+	ck_assert(has_pattern(0, 4 * PAGE));
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_rejects_lengths_over_the_maximum)
+{
+	ram_init(RAM);
+	fill_pattern(0, 4 * PAGE);
+	ck_assert_int_eq(hc_mem_copy(&gm, 2 * MiB, 0, MV_HC_MEM_COPY_MAX + 1ull), -EINVAL);
+	ck_assert_int_eq(hc_mem_copy(&gm, 2 * MiB, 0, UINT64_MAX), -EINVAL);
+	ck_assert(all_zero(2 * MiB, 2 * PAGE));
+	/* the maximum itself is fine */
+	ck_assert_int_eq(hc_mem_copy(&gm, 2 * MiB, 0, MV_HC_MEM_COPY_MAX), 0);
+	ck_assert(has_pattern(0, 4 * PAGE));
+	ck_assert_mem_eq(gm_ptr(&gm, 2 * MiB, 4 * PAGE), gm_ptr(&gm, 0, 4 * PAGE), 4 * PAGE);
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_mem_copy_rejects_ranges_into_the_mmio_hole)
+{
+	ram_init(4 * GiB);
+	fill_pattern(MV_GPA_MMIO_BASE - PAGE, PAGE);
+	fill_pattern(MV_GPA_HIGH_RAM, PAGE);
+	/* crossing from low RAM into the hole, from the hole into high RAM,
+	 * and inside the hole, on either side */
+	ck_assert_int_eq(hc_mem_copy(&gm, MV_GPA_MMIO_BASE - 8, 0x10000, 16), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10000, MV_GPA_MMIO_BASE - 8, 16), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, MV_GPA_HIGH_RAM - 8, 0x10000, 16), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, MV_GPA_MMIO_BASE, 0x10000, 1), -EFAULT);
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10000, MV_GPA_MMIO_BASE + PAGE, 1), -EFAULT);
+	ck_assert(has_pattern(MV_GPA_MMIO_BASE - PAGE, PAGE));
+	ck_assert(all_zero(0x10000, PAGE));
+	/* low RAM to high RAM is a plain copy */
+	ck_assert_int_eq(hc_mem_copy(&gm, 0x10010, MV_GPA_HIGH_RAM + 3, 100), 0);
+	ck_assert_mem_eq(gm_ptr(&gm, 0x10010, 100), gm_ptr(&gm, MV_GPA_HIGH_RAM + 3, 100), 100);
+	gm_destroy(&gm);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -285,5 +410,13 @@ int main(void)
 	UNIT_CASE(s, hc_page_discard_releases_anonymous_memory);
 	UNIT_CASE(s, hc_page_discard_file_backed_reads_zero);
 	UNIT_CASE(s, hc_page_discard_rejects_bad_ranges_untouched);
+	UNIT_CASE(s, hc_mem_copy_copies_exactly_the_bytes);
+	UNIT_CASE(s, hc_mem_copy_handles_overlap);
+	UNIT_CASE(s, hc_mem_copy_zero_length_is_a_no_op);
+	UNIT_CASE(s, hc_mem_copy_reaches_the_last_byte_of_ram);
+	UNIT_CASE(s, hc_mem_copy_rejects_ranges_past_the_end_untouched);
+	UNIT_CASE(s, hc_mem_copy_rejects_overflowing_ranges_untouched);
+	UNIT_CASE(s, hc_mem_copy_rejects_lengths_over_the_maximum);
+	UNIT_CASE(s, hc_mem_copy_rejects_ranges_into_the_mmio_hole);
 	return unit_run(s);
 }

@@ -2,6 +2,7 @@
  * boot page tables walked from CR3 the way the CPU walks them. */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "guest_mem.h"
 #include "mv_boot.h"
@@ -343,6 +344,8 @@ static void check_boot_info(bool hc, bool cpl0, uint64_t want_flags)
 	ck_assert_uint_eq(bi->hc_port, hc ? 0x511 : 0);
 	ck_assert_uint_eq(bi->pgtable_start, MV_GPA_PGTABLE);
 	ck_assert_uint_eq(bi->pgtable_end, MV_GPA_PGTABLE_END);
+	ck_assert_uint_eq(bi->wall_clock_ns, 0);   /* stamped at the first run only */
+	ck_assert_uint_eq(bi->tsc_khz, 0);
 	gm_destroy(&gm);
 }
 
@@ -363,6 +366,47 @@ START_TEST(boot_info_without_hypercalls_never_claims_emulated_cpl0)
 {
 	check_boot_info(false, true, MV_BOOT_F_DIRECT_MAP_ALL);
 	check_boot_info(false, false, MV_BOOT_F_DIRECT_MAP_ALL);
+}
+END_TEST
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+START_TEST(boot_wall_clock_is_the_hosts_realtime_at_the_stamp)
+{
+	ram_init(64 * MiB);
+	struct boot_params bp = { .cmdline = "" };
+	write_tables_ok(&bp);
+	const struct mv_boot_info *bi = gm_ptr(&gm, MV_GPA_BOOT_INFO, sizeof(*bi));
+	uint64_t before = realtime_ns();
+	boot_stamp_time(&gm, NULL, BOOT_ENTRY_64);
+	uint64_t after = realtime_ns();
+	ck_assert_msg(bi->wall_clock_ns >= before && bi->wall_clock_ns <= after,
+		      "wall clock %llu not in [%llu, %llu]", (unsigned long long)bi->wall_clock_ns,
+		      (unsigned long long)before, (unsigned long long)after);
+	ck_assert_uint_eq(bi->tsc_khz, 0);   /* no vCPU to ask */
+	ck_assert_uint_eq(bi->magic, MV_BOOT_INFO_MAGIC);   /* nothing else touched */
+	ck_assert_uint_eq(bi->pgtable_end, MV_GPA_PGTABLE_END);
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(boot_wall_clock_not_written_for_pvh)
+{
+	ram_init(64 * MiB);
+	struct boot_params bp = { .cmdline = "", .entry = BOOT_ENTRY_PVH };
+	enum boot_entry used;
+	struct mv_err e;
+	ck_assert_msg(write_tables(&bp, true, &used, &e) == 0, "%s", e.msg);
+	boot_stamp_time(&gm, NULL, used);
+	const uint8_t *p = gm_ptr(&gm, MV_GPA_BOOT_INFO, sizeof(struct mv_boot_info));
+	for (size_t i = 0; i < sizeof(struct mv_boot_info); i++)
+		ck_assert_uint_eq(p[i], 0);
+	gm_destroy(&gm);
 }
 END_TEST
 
@@ -458,6 +502,8 @@ int main(void)
 	UNIT_CASE(s, boot_info_with_hypercalls_and_emulated_cpl0);
 	UNIT_CASE(s, boot_info_with_hypercalls_only);
 	UNIT_CASE(s, boot_info_without_hypercalls_never_claims_emulated_cpl0);
+	UNIT_CASE(s, boot_wall_clock_is_the_hosts_realtime_at_the_stamp);
+	UNIT_CASE(s, boot_wall_clock_not_written_for_pvh);
 	UNIT_CASE(s, boot_gdt_has_flat_kernel_and_user_segments);
 	UNIT_CASE(s, boot_auto_entry_without_mapvisor_note_is_pvh);
 	UNIT_CASE(s, boot_explicit_pvh_entry_with_mapvisor_note);

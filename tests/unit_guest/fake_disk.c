@@ -4,6 +4,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,27 @@ int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len)
 	return pwrite(d->fd, buf, len, (off_t)byte_off) == (ssize_t)len ? 0 : -EIO;
 }
 
+/* One counted read, as the kernel's block layer makes one request of it
+ * when the pages are physically adjacent. */
+int blk_read_pages(void *dev, uint64_t byte_off, uint8_t *const *pages, size_t len)
+{
+	struct fake_disk *d = dev;
+
+	len = (len + 511) & ~(size_t)511;
+	d->reads++;
+	if ((byte_off & 511) || !inside(d, byte_off, len))
+		return -EIO;
+	for (size_t i = 0; len; i++) {
+		size_t n = len < FS_PAGE_SIZE ? len : FS_PAGE_SIZE;
+
+		if (pread(d->fd, pages[i], n, (off_t)byte_off) != (ssize_t)n)
+			return -EIO;
+		byte_off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int blk_flush(void *dev)
 {
 	struct fake_disk *d = dev;
@@ -96,4 +118,9 @@ void fs_page_free(void *page)
 		return;
 	fake_pages_out--;
 	free(page);
+}
+
+void fs_page_zero(void *page)
+{
+	memset(page, 0, FS_PAGE_SIZE);
 }

@@ -30,6 +30,7 @@
 
 #include "fake_disk.h"
 #include "fs/ext2.h"
+#include "fs/fs_hooks.h"
 #include "lib/errno.h"
 
 #define KiB 1024u
@@ -431,7 +432,9 @@ START_TEST(mount_reads_mke2fs_geometry_and_stays_clean)
 	ck_assert_int_eq(ext2_stat(&E.fs, EXT2_ROOT_INO, &st), 0);
 	ck_assert_uint_eq(st.mode & EXT2_S_IFMT, EXT2_S_IFDIR);
 	ck_assert_uint_eq(st.nlink, 4); /* ".", "..", lost+found, dir */
-	ck_assert_int_eq(fake_pages_out, 2);
+	/* The scratch page and the block cache's pages. */
+	ck_assert_int_eq(fake_pages_out, 1 + (int)E.fs.cache.n);
+	ck_assert_uint_le(E.fs.cache.n, EXT2_CACHE_MAX);
 	/* Mounted read-write, the volume says "not clean" until unmount. */
 	ck_assert_uint_eq(img_super().s_state & EXT2_VALID_FS, 0);
 	env_unmount();
@@ -562,6 +565,74 @@ START_TEST(read_holes_as_zeros_through_triple_indirect)
 		ck_assert_msg(!memcmp(got, want, n), "sparse at %llu", (unsigned long long)offs[i]);
 	}
 	close(fd);
+}
+END_TEST
+
+/* The page-cache fill: runs of pages, each read by one device request (or
+ * none for holes), must give the file's bytes, zeros in holes, and never
+ * more than the asked-for pages. */
+START_TEST(page_runs_read_the_file_with_one_request_each)
+{
+	const char *names[] = {"medium", "big", "sparse"};
+	enum { MAXP = 8 };
+	uint8_t *pages[MAXP];
+
+	env_setup(_i);
+	for (int k = 0; k < MAXP; k++)
+		pages[k] = fs_page_alloc();
+	for (size_t f = 0; f < 3; f++) {
+		char path[64], src[PATHLEN];
+		struct ext2_pages m;
+		uint64_t idx = 0, size;
+		unsigned runs = 0;
+		uint8_t *want = malloc(4096);
+		uint32_t ino;
+		int fd;
+
+		snprintf(path, sizeof(path), "/%s", names[f]);
+		snprintf(src, sizeof(src), "%s/%s", srcdir, names[f]);
+		fd = open(src, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		ino = ino_of(path);
+		size = stat_of(path).size;
+		/* The sparse file: its first MiB and a page either side. */
+		if (size > (2u << 20))
+			size = (1u << 20) + 8192;
+		while (idx * 4096 < size) {
+			unsigned before = E.disk.reads;
+			int64_t got;
+
+			ck_assert_int_eq(ext2_pages_map(&E.fs, ino, idx, MAXP, &m), 0);
+			ck_assert_uint_ge(m.n, 1);
+			ck_assert_uint_le(m.n, MAXP);
+			before = E.disk.reads;
+			got = ext2_pages_read(&E.fs, ino, &m, pages);
+			ck_assert_int_gt(got, 0);
+			ck_assert_int_le(got, (int64_t)m.n * 4096);
+			/* One request, or none for holes; split pages block by block. */
+			if (!m.split)
+				ck_assert_uint_le(E.disk.reads - before, 1);
+			for (unsigned k = 0; k < m.n && (int64_t)k * 4096 < got; k++) {
+				size_t n = got - (int64_t)k * 4096 < 4096 ? (size_t)(got - k * 4096) : 4096;
+
+				ck_assert_int_eq(pread(fd, want, n, (off_t)((idx + k) * 4096)), (ssize_t)n);
+				ck_assert_msg(!memcmp(pages[k], want, n), "%s page %llu", path,
+					      (unsigned long long)(idx + k));
+			}
+			idx += m.n;
+			runs++;
+		}
+		/* Contiguous files come in far fewer runs than pages. */
+		if (f < 2)
+			ck_assert_uint_lt(runs, (size + 4095) / 4096);
+		ck_assert_int_eq(ext2_pages_map(&E.fs, ino, (stat_of(path).size + 4095) / 4096, MAXP,
+					       &m), 0);
+		ck_assert_uint_eq(m.n, 0);
+		close(fd);
+		free(want);
+	}
+	for (int k = 0; k < MAXP; k++)
+		fs_page_free(pages[k]);
 }
 END_TEST
 
@@ -1515,6 +1586,7 @@ int main(void)
 	    stat_reports_mode_size_links_and_blocks,
 	    read_matches_source_bytes_at_any_offset,
 	    read_holes_as_zeros_through_triple_indirect,
+	    page_runs_read_the_file_with_one_request_each,
 	    read_only_mount_refuses_every_change,
 	    write_in_place_changes_only_those_bytes,
 	    write_grows_file_into_double_indirect_blocks,

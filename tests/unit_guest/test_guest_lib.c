@@ -44,6 +44,45 @@ static int sign(int x)
 	return (x > 0) - (x < 0);
 }
 
+/* The kernel's arch_memcpy_bulk hands long copies to the host; this fake
+ * records what it was offered and takes it only when told to. */
+static size_t bulk_offered;
+static bool bulk_take;
+
+bool arch_memcpy_bulk(void *dst, const void *src, size_t n)
+{
+	bulk_offered = n;
+	if (bulk_take)
+		memmove(dst, src, n);
+	return bulk_take;
+}
+
+START_TEST(memcpy_offers_only_long_copies_to_the_bulk_hook)
+{
+	static char src[MEMCPY_BULK_MIN + 10], dst[sizeof(src)];
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (char)(i * 7 + 1);
+	bulk_take = false;
+	bulk_offered = 0;
+	ck_assert_ptr_eq(guest_memcpy(dst, src, MEMCPY_BULK_MIN - 1), dst);
+	ck_assert_uint_eq(bulk_offered, 0);
+	ck_assert_mem_eq(dst, src, MEMCPY_BULK_MIN - 1);
+	/* refused: memcpy copies it itself */
+	memset(dst, 0, sizeof(dst));
+	ck_assert_ptr_eq(guest_memcpy(dst, src, sizeof(src)), dst);
+	ck_assert_uint_eq(bulk_offered, sizeof(src));
+	ck_assert_mem_eq(dst, src, sizeof(src));
+	/* taken: the hook's copy is the result */
+	memset(dst, 0, sizeof(dst));
+	bulk_take = true;
+	bulk_offered = 0;
+	ck_assert_ptr_eq(guest_memcpy(dst, src, MEMCPY_BULK_MIN), dst);
+	ck_assert_uint_eq(bulk_offered, MEMCPY_BULK_MIN);
+	ck_assert_mem_eq(dst, src, MEMCPY_BULK_MIN);
+	bulk_take = false;
+}
+END_TEST
+
 START_TEST(memcpy_copies_n_bytes_and_returns_dst)
 {
 	char dst[8] = "xxxxxxx";
@@ -169,6 +208,7 @@ int main(void)
 	Suite *s = suite_create("guest_lib");
 	const TTest *t[] = {
 	    memcpy_copies_n_bytes_and_returns_dst,
+	    memcpy_offers_only_long_copies_to_the_bulk_hook,
 	    memset_fills_with_low_byte_and_returns_dst,
 	    memcmp_orders_by_first_differing_unsigned_byte,
 	    strlen_counts_to_nul,

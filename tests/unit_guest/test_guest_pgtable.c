@@ -207,6 +207,26 @@ START_TEST(pgtable_lookup_of_unmapped_va_returns_enoent)
 }
 END_TEST
 
+START_TEST(pgtable_pte_slot_points_into_the_page_table)
+{
+	const uint64_t *slot = NULL;
+	uint64_t before;
+	ck_assert_int_eq(pgtable_pte_slot(VA, &slot), -ENOENT); /* no tables at all */
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(VA + PG, DATA2M, X86_PTE_W), 0);
+	before = allocated();
+	ck_assert_int_eq(pgtable_pte_slot(VA, &slot), 0);
+	ck_assert_ptr_eq(slot, walk(VA, 12));
+	ck_assert_uint_eq(slot[0], DATA | X86_PTE_P | X86_PTE_W);
+	ck_assert_uint_eq(slot[1], DATA2M | X86_PTE_P | X86_PTE_W); /* the next page's */
+	ck_assert_int_eq(pgtable_pte_slot(VA + 2 * PG, &slot), 0);   /* not present: still a slot */
+	ck_assert_uint_eq(*slot, 0);
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_pte_slot(VA_2M + PG, &slot), -EEXIST);
+	ck_assert_uint_eq(allocated(), before);
+}
+END_TEST
+
 START_TEST(pgtable_lookup_allocates_nothing)
 {
 	uint64_t pte, before = allocated();
@@ -319,6 +339,7 @@ int main(void)
 	    pgtable_lookup_returns_the_pte,
 	    pgtable_lookup_of_unmapped_va_returns_enoent,
 	    pgtable_lookup_allocates_nothing,
+	    pgtable_pte_slot_points_into_the_page_table,
 	    pgtable_unmap_clears_entry_and_returns_old_pa,
 	    pgtable_unmap_flushes_tlb_for_that_va,
 	    pgtable_unmap_of_unmapped_va_returns_enoent_without_flush,
