@@ -4,7 +4,7 @@
 # arguments. QEMU's exit device makes status v into (v << 1) | 1.
 . tests/boot_lib.sh
 need_kvm
-# The ASan+UBSan pass tests mapvisor; nothing of it runs here.
+# tests/run.sh does not run qemu* tests in the ASan+UBSan pass: no mapvisor code runs here.
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 command -v debugfs >/dev/null || PATH=$PATH:/sbin:/usr/sbin
 command -v debugfs >/dev/null || skip "no debugfs (e2fsprogs)"
