@@ -16,9 +16,10 @@
 #ifndef MAPVISOR_MV_HYPERCALL_H
 #define MAPVISOR_MV_HYPERCALL_H
 
-/* Version 2 added MV_HC_MEM_COPY (byte ranges); numbers 0-7 are unchanged,
- * so a version 1 VMM answers the new call with -ENOSYS. */
-#define MV_HC_ABI_VERSION   2u
+/* Version 2 added MV_HC_MEM_COPY (byte ranges), version 3 MV_HC_SLEEP;
+ * earlier numbers are unchanged, so an older VMM answers a newer call with
+ * -ENOSYS. */
+#define MV_HC_ABI_VERSION   3u
 #define MV_HC_PORT_DEFAULT  0x0510
 
 enum mv_hc_op {
@@ -34,6 +35,10 @@ enum mv_hc_op {
 	MV_HC_MEM_COPY      = 8,  /* rdi = dst gpa, rsi = src gpa, rcx = bytes
 	                           * (<= MV_HC_MEM_COPY_MAX, any alignment, ranges
 	                           * may overlap) -> 0; -EINVAL if too long */
+	MV_HC_SLEEP         = 9,  /* rdi = nanoseconds (<= MV_HC_SLEEP_MAX_NS): the
+	                           * vCPU is idle that long, the host thread sleeps
+	                           * instead of the guest spinning in emulated code
+	                           * -> 0; -EINVAL if too long */
 	MV_HC_NR
 };
 
@@ -48,5 +53,8 @@ enum mv_mark {
 /* Longest MV_HC_MEM_COPY: bounds the time one exit can take (a 1 MiB
  * memmove is well under a millisecond on the host); longer copies are split. */
 #define MV_HC_MEM_COPY_MAX  (1u << 20)
+/* Longest MV_HC_SLEEP: one exit never holds the vCPU for more than a second,
+ * so a longer sleep is a loop the guest can see through. */
+#define MV_HC_SLEEP_MAX_NS  1000000000ull
 
 #endif

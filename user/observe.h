@@ -18,7 +18,7 @@ static const char *const errno_names[] = {
 	[ENOSPC] = "ENOSPC",       [ESPIPE] = "ESPIPE",   [EROFS] = "EROFS",
 	[EPIPE] = "EPIPE",         [ERANGE] = "ERANGE",   [ENAMETOOLONG] = "ENAMETOOLONG",
 	[ENOSYS] = "ENOSYS",       [ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
-	[EOVERFLOW] = "EOVERFLOW",
+	[EOVERFLOW] = "EOVERFLOW",  [EOPNOTSUPP] = "EOPNOTSUPP",
 };
 
 static inline const char *errname(int e)

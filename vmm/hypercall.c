@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "mv_exit.h"
 #include "mv_hypercall.h"
@@ -73,6 +74,18 @@ int64_t hc_page_discard(struct guest_mem *gm, gpa_t gpa, uint64_t pages)
 	return 0;
 }
 
+int64_t hc_sleep(uint64_t ns)
+{
+	if (ns > MV_HC_SLEEP_MAX_NS)
+		return -EINVAL;
+	struct timespec t = { .tv_sec = (time_t)(ns / 1000000000ull),
+			      .tv_nsec = (long)(ns % 1000000000ull) };
+	/* A signal (e.g. a profiler's) must not shorten the guest's sleep. */
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &t, &t) == EINTR)
+		;
+	return 0;
+}
+
 static int64_t hc_console_write(struct vm *vm, gpa_t gpa, uint64_t len)
 {
 	if (len > MV_HC_CONSOLE_MAX)
@@ -139,6 +152,9 @@ static void hypercall_out(struct vm *vm, void *opaque, uint16_t port, const uint
 		break;
 	case MV_HC_MEM_COPY:
 		ret = hc_mem_copy(&vm->mem, r.rdi, r.rsi, r.rcx);
+		break;
+	case MV_HC_SLEEP:
+		ret = hc_sleep(r.rdi);
 		break;
 	case MV_HC_BOOT_MARK:
 		if (r.rdi == MV_MARK_BOOT_DONE && !vm->boot_done.taken)

@@ -19,4 +19,7 @@ int64_t hc_page_discard(struct guest_mem *gm, gpa_t gpa, uint64_t pages);
 /* Any byte range up to MV_HC_MEM_COPY_MAX (else -EINVAL); len 0 is 0. */
 int64_t hc_mem_copy(struct guest_mem *gm, gpa_t dst, gpa_t src, uint64_t len);
 
+/* Idle the calling vCPU thread for ns nanoseconds (MV_HC_SLEEP). */
+int64_t hc_sleep(uint64_t ns);
+
 #endif

@@ -28,6 +28,8 @@
 #include "x86.h"
 
 #define KERNEL_VERSION "0.1"
+#define INIT_EXIT_NOT_FOUND  127   /* as a shell reports a missing command */
+#define INIT_EXIT_CANNOT_RUN 126
 #define KERNEL_LOW_RESERVED 0x100000ull   /* below 1 MiB: firmware land */
 #define PVH_DIRECT_MAPPED   X86_1G        /* what pvh_start32 maps */
 
@@ -153,9 +155,16 @@ static void kmain_init(void)
 	if (!bootinfo_cmdline_get(&boot, "cr3", how, sizeof(how)))
 		arch_load_cr3_hc(!strcmp(how, "hc"));
 	int err = exec_init(path, args, nargs);
-	printk("init: cannot run %s: error %d\n", path, err);
+	/* A shell's statuses: 127 when there is no such program, 126 when there
+	 * is one that cannot run. */
+	printk("init: %s: %s\n", path,
+	       err == -ENOENT ? "No such file or directory" :
+	       err == -ENOEXEC ? "Exec format error" :
+	       err == -EACCES ? "Permission denied" : "cannot run it");
+	if (err != -ENOENT && err != -ENOEXEC && err != -EACCES)
+		printk("init: error %d\n", err);
 	vfs_shutdown();   /* the mount marked the volume in use */
-	machine_exit(MV_EXIT_GUEST_CRASH);
+	machine_exit(err == -ENOENT ? INIT_EXIT_NOT_FOUND : INIT_EXIT_CANNOT_RUN);
 }
 
 void kmain(uint64_t start_info_gpa, uint64_t boot_info_gpa)

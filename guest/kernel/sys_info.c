@@ -1,4 +1,5 @@
 /* uname, clocks and random bytes. */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch/x86/syscall_arch.h"
@@ -11,6 +12,11 @@
 
 #define UTS_LEN               65
 #define CLOCK_REALTIME        0
+#define CLOCK_MONOTONIC       1
+#define CLOCK_PROCESS_CPUTIME 2
+#define CLOCK_THREAD_CPUTIME  3
+#define TIMER_ABSTIME         1
+#define NSEC_PER_SEC          1000000000ull
 #define CLOCK_REALTIME_COARSE 5
 #define CLOCK_BOOTTIME        7
 #define GRND_NONBLOCK         1
@@ -89,4 +95,46 @@ long sys_getrandom(struct syscall_frame *f)
 		done += c;
 	}
 	return (long)done;
+}
+
+/* Sleeping: one process and no signals, so a sleep is never interrupted;
+ * like Linux, the remaining time is written only after an interruption,
+ * which means never. */
+static long sleep_for(uint64_t req_ptr, uint64_t clock, bool absolute)
+{
+	struct timespec64 ts;
+
+	if (copy_from_user(&ts, req_ptr, sizeof(ts)))
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
+		return -EINVAL;
+	uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
+			      ? UINT64_MAX
+			      : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+	if (absolute) {
+		uint64_t now = clock == CLOCK_REALTIME ? time_real_ns() : time_mono_ns();
+		ns = ns > now ? ns - now : 0;
+	}
+	time_sleep_ns(ns);
+	return 0;
+}
+
+long sys_nanosleep(struct syscall_frame *f)
+{
+	return sleep_for(f->arg[0], CLOCK_MONOTONIC, false);
+}
+
+/* The clocks Linux sleeps on: the thread CPU-time clock is "not supported",
+ * unknown clocks are invalid; flag bits other than TIMER_ABSTIME are
+ * ignored, as Linux ignores them. */
+long sys_clock_nanosleep(struct syscall_frame *f)
+{
+	uint64_t clock = f->arg[0], flags = f->arg[1];
+
+	if (clock == CLOCK_THREAD_CPUTIME)
+		return -EOPNOTSUPP;
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
+	    clock != CLOCK_PROCESS_CPUTIME && clock != CLOCK_BOOTTIME)
+		return -EINVAL;
+	return sleep_for(f->arg[2], clock, flags & TIMER_ABSTIME);
 }

@@ -72,6 +72,8 @@ const syscall_fn syscall_table[SYSCALL_NR] = {
 	[SYS_clock_gettime] = sys_clock_gettime,
 	[SYS_exit_group] = sys_exit_group,
 	[SYS_getrandom] = sys_getrandom,
+	[SYS_nanosleep] = sys_nanosleep,
+	[SYS_clock_nanosleep] = sys_clock_nanosleep,
 };
 _Static_assert(sizeof(syscall_table) / sizeof(syscall_table[0]) == SYSCALL_NR,
 	       "syscall_entry.S bounds the index by SYSCALL_NR");

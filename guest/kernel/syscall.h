@@ -36,6 +36,7 @@ enum {
 	SYS_madvise = 28,
 	SYS_dup = 32,
 	SYS_dup2 = 33,
+	SYS_nanosleep = 35,
 	SYS_getpid = 39,
 	SYS_exit = 60,
 	SYS_uname = 63,
@@ -67,6 +68,7 @@ enum {
 	SYS_getdents64 = 217,
 	SYS_set_tid_address = 218,
 	SYS_clock_gettime = 228,
+	SYS_clock_nanosleep = 230,
 	SYS_exit_group = 231,
 	SYS_openat = 257,
 	SYS_mkdirat = 258,
@@ -163,5 +165,7 @@ long sys_uname(struct syscall_frame *f);
 long sys_clock_gettime(struct syscall_frame *f);
 long sys_gettimeofday(struct syscall_frame *f);
 long sys_getrandom(struct syscall_frame *f);
+long sys_nanosleep(struct syscall_frame *f);
+long sys_clock_nanosleep(struct syscall_frame *f);
 
 #endif

@@ -6,7 +6,10 @@
 
 #include <stdbool.h>
 
+#include "arch/x86/cpu.h"
+#include "arch/x86/hypercall.h"
 #include "arch/x86/rtc.h"
+#include "mv_hypercall.h"
 #include "arch/x86/syscall_arch.h"
 
 /* When neither the loader nor CPUID gives the TSC frequency: a guess, so
@@ -99,4 +102,18 @@ uint64_t time_real_ns(void)
 	if (!wall_source)
 		wall_from_rtc();
 	return wall_ns + tsc_to_ns(arch_rdtsc() - wall_tsc);
+}
+
+void time_sleep_ns(uint64_t ns)
+{
+	uint64_t end = time_mono_ns() + ns;
+
+	/* The host may wake the vCPU a little early by the guest's TSC rate
+	 * estimate; the loop finishes the remainder either way. */
+	for (uint64_t now = time_mono_ns(); now < end; now = time_mono_ns()) {
+		uint64_t left = end - now;
+		if (!hc_available() ||
+		    hc_call(MV_HC_SLEEP, left < MV_HC_SLEEP_MAX_NS ? left : MV_HC_SLEEP_MAX_NS, 0))
+			cpu_relax();
+	}
 }

@@ -15,6 +15,10 @@ uint64_t time_mono_ns(void);
 /* Nanoseconds since the epoch; counts from the epoch at boot when neither
  * the loader nor an RTC gave the time. */
 uint64_t time_real_ns(void);
+/* Do nothing for ns nanoseconds: the host sleeps for the guest when the
+ * hypercall port is there (spinning would be emulated instruction by
+ * instruction), otherwise spin on the TSC. Never returns early. */
+void time_sleep_ns(uint64_t ns);
 /* Seconds since the epoch of a UTC calendar date; 0 if it is not a valid
  * date at or after 1970-01-01 00:00:00. */
 uint64_t time_from_calendar(uint32_t year, uint32_t mon, uint32_t day, uint32_t hour,

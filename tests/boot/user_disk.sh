@@ -53,6 +53,7 @@ same fileio tmp
 same dirs tmp
 same pipes
 same cat etc/motd etc/none etc/lines.txt
+same sleep
 
 # What the guest wrote is on the image, as the native run wrote it.
 on_disk() {   # guest-path native-path
@@ -83,8 +84,11 @@ expect_out emb '^argv\[0\]=/embedded/hello$'
 run_guest bare -q --mem 64M --disk "$IMG" -- hello
 expect_status bare 0
 run_guest missing -q --mem 64M --disk "$IMG" -- /bin/nosuch
-expect_status missing 122
-expect_out missing 'init: cannot run /bin/nosuch: error -2'
+expect_status missing 127
+expect_out missing 'init: /bin/nosuch: No such file or directory'
+run_guest notexec -q --mem 64M --disk "$IMG" -- /etc/motd
+expect_status notexec 126
+expect_out notexec 'init: /etc/motd: Permission denied'
 fsck_clean "the last runs"
 echo "ok: embedded fallback, missing program refused"
 

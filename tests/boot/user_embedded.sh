@@ -65,11 +65,11 @@ echo "getpid round trip: $((insns / 100)).$((insns % 100)) emulated instructions
 
 # Unknown init program and a malformed ELF are refused, not crashed on.
 run_guest noinit --mem 64M --cmdline "quiet init=/embedded/nosuch"
-expect_status noinit 122
-expect_out noinit 'init: cannot run /embedded/nosuch: error -2'
+expect_status noinit 127
+expect_out noinit 'init: /embedded/nosuch: No such file or directory'
 run_guest badelf --mem 64M --cmdline "quiet init=/embedded/badelf"
-expect_status badelf 122
-expect_out badelf 'init: cannot run /embedded/badelf: error -8'
+expect_status badelf 126
+expect_out badelf 'init: /embedded/badelf: Exec format error'
 echo "ok: missing and malformed programs refused"
 
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: QEMU parts: not installed"; exit 0; }

@@ -10,6 +10,8 @@
 #include "mv_boot.h"
 #include "mv_hypercall.h"
 #include "unit.h"
+
+#include <time.h>
 #include "x86.h"
 
 #define MiB  (1ull << 20)
@@ -392,6 +394,32 @@ START_TEST(hc_mem_copy_rejects_ranges_into_the_mmio_hole)
 }
 END_TEST
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* A lower bound only: the guest's nanosleep relies on never waking early. */
+START_TEST(hc_sleep_idles_at_least_as_long_as_asked)
+{
+	uint64_t t0 = mono_ns();
+	ck_assert_int_eq(hc_sleep(20000000), 0);
+	ck_assert_uint_ge(mono_ns() - t0, 20000000);
+	ck_assert_int_eq(hc_sleep(0), 0);
+}
+END_TEST
+
+START_TEST(hc_sleep_rejects_more_than_the_maximum)
+{
+	uint64_t t0 = mono_ns();
+	ck_assert_int_eq(hc_sleep(MV_HC_SLEEP_MAX_NS + 1), -EINVAL);
+	ck_assert_int_eq(hc_sleep(UINT64_MAX), -EINVAL);
+	ck_assert_uint_lt(mono_ns() - t0, MV_HC_SLEEP_MAX_NS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hypercall");
@@ -418,5 +446,7 @@ int main(void)
 	UNIT_CASE(s, hc_mem_copy_rejects_overflowing_ranges_untouched);
 	UNIT_CASE(s, hc_mem_copy_rejects_lengths_over_the_maximum);
 	UNIT_CASE(s, hc_mem_copy_rejects_ranges_into_the_mmio_hole);
+	UNIT_CASE(s, hc_sleep_idles_at_least_as_long_as_asked);
+	UNIT_CASE(s, hc_sleep_rejects_more_than_the_maximum);
 	return unit_run(s);
 }
