@@ -156,8 +156,16 @@ static unsigned blk_notify(struct virtio_mmio_dev *t, unsigned qi)
 	struct vq_state *q = &t->st.queue[qi];
 	struct vq_chain *c = &b->chain;
 	unsigned used = 0;
-	int r;
-	while ((r = vq_pop(t->gm, q, c, VQ_MAX_SIZE)) > 0) {
+	int r = 0;
+	/* One notify serves at most one ring's worth of chains. A driver never
+	 * has more outstanding, but a chain can be aimed at the available ring
+	 * itself (a read whose data lands on avail->idx and on its own header),
+	 * so that every request publishes the next one: without a bound that
+	 * loops inside this exit for ever. The rest waits for the next notify. */
+	uint32_t budget = q->num;
+	for (; budget > 0; budget--) {
+		if ((r = vq_pop(t->gm, q, c, VQ_MAX_SIZE)) <= 0)
+			break;
 		int st = request(b, c);
 		if (st < 0) {
 			r = 0;
@@ -172,8 +180,8 @@ static unsigned blk_notify(struct virtio_mmio_dev *t, unsigned qi)
 		}
 		used++;
 	}
-	if (r == 0 && c->head == VQ_NO_HEAD)
-		return used;   /* ring empty: the normal way out */
+	if (budget == 0 || (r == 0 && c->head == VQ_NO_HEAD))
+		return used;   /* budget spent, or ring empty: the normal ways out */
 	/* malformed chain, or no status byte: give the head back with nothing
 	 * written so a polling driver stops waiting, then demand a reset */
 	b->stats.bad_chains++;

@@ -968,6 +968,40 @@ START_TEST(blk_init_refuses_image_another_writer_holds)
 }
 END_TEST
 
+/* A read whose data lands on avail->idx and on its own header's sector
+ * field publishes the next request each time it completes; sector s of the
+ * image holds (sector s + 1, idx s + 2). One notify must still end, after
+ * at most one ring's worth of requests. */
+START_TEST(blk_notify_serves_at_most_one_ring_of_self_feeding_requests)
+{
+	start(false);
+	int fd = open(img, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	for (uint64_t sct = 0; sct < SECTORS; sct++) {
+		uint8_t rec[10];
+		uint64_t next = sct + 1;
+		uint16_t idx = (uint16_t)(sct + 2);
+		memcpy(rec, &next, 8);
+		memcpy(rec + 8, &idx, 2);
+		ck_assert_int_eq(pwrite(fd, rec, sizeof(rec), (off_t)(sct * SECT)), (ssize_t)sizeof(rec));
+	}
+	close(fd);
+	struct virtio_blk_req_hdr *h = (struct virtio_blk_req_hdr *)ram(HDR, sizeof(*h));
+	*h = (struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	const struct seg chain[] = {
+		{ HDR, 16, false },
+		{ HDR + 8, 8, true },     /* lands on the header's sector field */
+		{ AVAIL + 2, 2, true },   /* lands on avail->idx */
+		{ DATA, 502, true },
+		{ STATUS, 1, true },
+	};
+	offer(chain, 5);   /* publishes idx 1; every ring entry names head 0 */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_ge(b.stats.in, 1);
+	ck_assert_uint_le(b.stats.in, QSIZE);
+}
+END_TEST
+
 int main(void)
 {
 	log_quiet = 1;   /* the device reports each reset it demands; expected here */
@@ -1015,5 +1049,6 @@ int main(void)
 	UNIT_CASE(s, blk_init_missing_file_fails_and_creates_nothing);
 	UNIT_CASE(s, blk_init_rejects_empty_image_and_directory);
 	UNIT_CASE(s, blk_init_refuses_image_another_writer_holds);
+	UNIT_CASE(s, blk_notify_serves_at_most_one_ring_of_self_feeding_requests);
 	return unit_run(s);
 }
