@@ -124,6 +124,8 @@ int main(int argc, char **argv)
 	show("openat(d, z.txt)", (fd = openat(dfd, "z.txt", O_RDONLY)) >= 0 ? 0 : -1);
 	close(fd);
 	show("fstatat(d, sub2)", fstatat(dfd, "sub2", &st, 0));
+	show("fstatat(cwd, \"\", AT_EMPTY_PATH)", fstatat(AT_FDCWD, "", &st, AT_EMPTY_PATH));
+	printf("  a directory: %d\n", S_ISDIR(st.st_mode));
 	show("mkdirat(d, made)", mkdirat(dfd, "made", 0700));
 	show("unlinkat(d, made, AT_REMOVEDIR)", unlinkat(dfd, "made", AT_REMOVEDIR));
 	show("openat on a file fd", openat(open("d/z.txt", O_RDONLY), "x", O_RDONLY));

@@ -8,10 +8,12 @@
  * the test to find on the disk image. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -201,6 +203,14 @@ int main(int argc, char **argv)
 	printf("  chr=%d rdev=%d:%d\n", S_ISCHR(st.st_mode), (int)(st.st_rdev >> 8),
 	       (int)(st.st_rdev & 0xff));
 	close(fd);
+
+	printf("== refused calls leave no trace\n");
+	fflush(stdout);
+	/* the second length makes the sum overflow: Linux writes nothing */
+	struct iovec iov[2] = { { "abc", 3 }, { buf, (size_t)SSIZE_MAX - 1 } };
+	show("writev over SSIZE_MAX", writev(1, iov, 2));
+	/* a huge, empty stretch of the address space: cheap, and nothing there */
+	show("munmap 64 TiB of nothing", munmap((void *)0x100000000000ull, 0x400000000000ull));
 
 	printf("== keep a file\n");
 	fd = open(at("fileio.keep"), O_CREAT | O_WRONLY | O_TRUNC, 0644);

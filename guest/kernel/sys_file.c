@@ -10,7 +10,6 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-#define IOV_MAX  1024        /* Linux UIO_MAXIOV */
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
@@ -72,8 +71,9 @@ long sys_rwv(struct file *fp, uint64_t uiov, uint64_t cnt, uint64_t *pos, bool w
 
 	if ((fp->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
 		return -EBADF;
-	if (cnt > IOV_MAX)
-		return -EINVAL;
+	long err = iov_check(uiov, cnt);
+	if (err)
+		return err;
 	for (uint64_t i = 0; i < cnt; i++) {
 		if (copy_from_user(&iov, uiov + i * sizeof(iov), sizeof(iov)))
 			return total ? (long)total : -EFAULT;

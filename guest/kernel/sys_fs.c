@@ -212,8 +212,11 @@ static long do_stat(uint64_t dirfd, uint64_t upath, uint64_t ust, uint64_t flags
 				return err;
 			return copy_to_user(ust, &st, sizeof(st));
 		}
-		if (empty)
-			raw[0] = '.', raw[1] = '\0';
+		if (empty) {   /* AT_FDCWD: the working directory itself */
+			if ((err = vfs_stat(proc_current->cwd, true, &st)))
+				return err;
+			return copy_to_user(ust, &st, sizeof(st));
+		}
 	}
 	if ((err = path_at(dirfd, upath, path_a, &must_dir)))
 		return err;

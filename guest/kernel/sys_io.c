@@ -13,7 +13,6 @@
 #include "lib/errno.h"
 
 #define IO_BUF     4096
-#define IOV_MAX    1024    /* Linux UIO_MAXIOV */
 #define SSIZE_MAX  0x7fffffffffffffffull
 #define TIOCGWINSZ 0x5413
 
@@ -88,16 +87,19 @@ long sys_writev(struct syscall_frame *f)
 		return -EBADF;
 	if (!io_console_out(fp))
 		return sys_rwv(fp, uiov, cnt, &fp->pos, true);
-	if (cnt > IOV_MAX)
-		return -EINVAL;
+	long err = iov_check(uiov, cnt);
+	if (err)
+		return err;
 	for (uint64_t i = 0; i < cnt; i++) {
 		if (copy_from_user(&iov, uiov + i * sizeof(iov), sizeof(iov))) {
 			if (!total)
 				return -EFAULT;
 			break;
 		}
-		if (iov.len > SSIZE_MAX - total)
+		if (iov.len > SSIZE_MAX - total) {
+			io_len = 0;   /* nothing of a refused call reaches the console */
 			return -EINVAL;
+		}
 		long r = io_gather(iov.base, iov.len);
 		if (r < 0) {
 			if (!total) {

@@ -70,6 +70,10 @@ long sys_mmap(struct syscall_frame *f)
 		    len > UVM_MMAP_TOP - addr)
 			return -EINVAL;
 		start = addr;
+		/* Replacing the middle of a region splits it and adds one: fail
+		 * before the old pages are freed, not after. */
+		if (p->regions.n + 2 > UREGION_MAX)
+			return -ENOMEM;
 		uvm_unmap_range(start, start + len);
 		if (uregion_remove(&p->regions, start, start + len))
 			return -ENOMEM;
@@ -112,13 +116,19 @@ long sys_madvise(struct syscall_frame *f)
 {
 	uint64_t addr = f->arg[0], len = page_up(f->arg[1]);
 
-	if (addr & PAGE_MASK || addr >= UVM_TOP || len > UVM_TOP - addr)
+	/* a length that rounds up past the top wraps to 0: Linux says EINVAL */
+	if (addr & PAGE_MASK || addr >= UVM_TOP || len > UVM_TOP - addr || (f->arg[1] && !len))
 		return -EINVAL;
 	if (f->arg[2] == MADV_DONTNEED || f->arg[2] == MADV_FREE) {
-		for (uint64_t va = addr; va < addr + len; va += X86_PAGE_SIZE) {
-			const struct uregion *r = uregion_find(&proc_current->regions, va);
-			if (r && r->kind != UREGION_ELF)
-				uvm_unmap_range(va, va + X86_PAGE_SIZE);
+		/* region by region, so the cost follows what is mapped */
+		const struct uregion_set *s = &proc_current->regions;
+		uint64_t end = addr + len;
+		for (unsigned i = 0; i < s->n; i++) {
+			const struct uregion *r = &s->r[i];
+			uint64_t lo = r->start > addr ? r->start : addr;
+			uint64_t hi = r->end < end ? r->end : end;
+			if (lo < hi && r->kind != UREGION_ELF)
+				uvm_unmap_range(lo, hi);
 		}
 	}
 	return 0;

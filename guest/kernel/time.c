@@ -106,7 +106,9 @@ uint64_t time_real_ns(void)
 
 void time_sleep_ns(uint64_t ns)
 {
-	uint64_t end = time_mono_ns() + ns;
+	uint64_t now0 = time_mono_ns();
+	/* "sleep for ever" asks for ~2^63 s: saturate rather than wrap */
+	uint64_t end = ns > UINT64_MAX - now0 ? UINT64_MAX : now0 + ns;
 
 	/* The host may wake the vCPU a little early by the guest's TSC rate
 	 * estimate; the loop finishes the remainder either way. */

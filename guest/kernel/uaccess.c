@@ -126,3 +126,22 @@ long copy_to_user(uint64_t udst, const void *src, size_t n)
 		return uaccess_copy_pv(udst, (uint8_t *)src, n, true);
 	return arch_uaccess_copy((void *)udst, src, n);
 }
+
+#define IOV_MAX 1024   /* Linux UIO_MAXIOV */
+
+long iov_check(uint64_t uiov, uint64_t cnt)
+{
+	struct { uint64_t base, len; } iov;
+
+	if (cnt > IOV_MAX)
+		return -EINVAL;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (copy_from_user(&iov, uiov + i * sizeof(iov), sizeof(iov)))
+			return -EFAULT;
+		if ((int64_t)iov.len < 0)
+			return -EINVAL;
+		if (!uaccess_ok(iov.base, iov.len))
+			return -EFAULT;
+	}
+	return 0;
+}

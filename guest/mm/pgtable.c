@@ -136,3 +136,22 @@ int pgtable_unmap(uint64_t va, uint64_t *old_pa)
 	arch_invlpg(va);
 	return 0;
 }
+
+/* Where a scan for mappings from va should look next: va itself when a page
+ * table covers it, otherwise the start of the next region the first missing
+ * level would have covered (0 past the top of the address space). Lets
+ * munmap of a huge, mostly empty range skip it a table at a time instead of
+ * a page at a time. */
+uint64_t pgtable_next_table(uint64_t va)
+{
+	const uint64_t *table = pgtable_table(arch_read_cr3());
+
+	for (unsigned shift = PGTABLE_TOP_SHIFT; shift > X86_PAGE_SHIFT;
+	     shift -= PGTABLE_LEVEL_BITS) {
+		uint64_t e = table[(va >> shift) & (X86_PT_ENTRIES - 1)];
+		if (!(e & X86_PTE_P) || (e & X86_PTE_PS))
+			return (va | ((1ull << shift) - 1)) + 1;
+		table = pgtable_table(e);
+	}
+	return va;
+}

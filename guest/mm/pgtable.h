@@ -9,6 +9,9 @@ int pgtable_map(uint64_t va, uint64_t pa, uint64_t flags);      /* 4 KiB */
 int pgtable_map_2m(uint64_t va, uint64_t pa, uint64_t flags);   /* 2 MiB */
 int pgtable_unmap(uint64_t va, uint64_t *old_pa);               /* 4 KiB */
 int pgtable_lookup(uint64_t va, uint64_t *pte);
+/* va if a page table covers it, else where the next one could start
+ * (0 past the top). */
+uint64_t pgtable_next_table(uint64_t va);
 /* The 4 KiB PTE slot for va (present or not), without allocating: -ENOENT
  * when a table on the way is missing, -EEXIST for a large page on the way.
  * The slots of the other pages of va's 2 MiB follow it in the same table;

@@ -40,12 +40,23 @@ int uvm_map_zero(uint64_t va, uint64_t flags, uint64_t *pa_out)
 	return 0;
 }
 
+/* A user may unmap most of the address space at once: step over missing
+ * page tables whole, so the cost follows what is mapped, not the length. */
 void uvm_unmap_range(uint64_t start, uint64_t end)
 {
-	for (uint64_t va = start; va < end; va += X86_PAGE_SIZE) {
+	uint64_t va = start;
+
+	while (va < end) {
 		uint64_t pa;
-		if (pgtable_unmap(va, &pa) == 0)
+		if (pgtable_unmap(va, &pa) == 0) {
 			page_free(pa);
+			va += X86_PAGE_SIZE;
+			continue;
+		}
+		uint64_t next = pgtable_next_table(va);
+		if (next <= va)   /* a table is there (or the top wrapped): next page */
+			next = next == 0 ? end : va + X86_PAGE_SIZE;
+		va = next;
 	}
 }
 
