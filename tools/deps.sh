@@ -2,7 +2,7 @@
 # Make sure the Debian packages the build and tests need are installed.
 # As root, install what is missing; otherwise print the apt-get line and fail.
 set -eu
-pkgs="gcc make pkg-config check libjansson-dev libfdt-dev device-tree-compiler
+pkgs="gcc libc6-dev make pkg-config check libjansson-dev libfdt-dev device-tree-compiler
       qemu-system-x86 musl-tools e2fsprogs binutils jq"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs hyperfine"
 missing=""
