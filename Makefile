@@ -165,7 +165,6 @@ test: all image
 	$(Q)BUILD=$(BUILD) SAN_BUILD=build/san sh tests/run.sh
 
 bench: all
-	$(Q)sh tools/deps.sh --bench
 	$(Q)BUILD=$(BUILD) sh tests/bench/boot_bench.sh
 	$(Q)BUILD=$(BUILD) sh tests/bench/user_bench.sh
 

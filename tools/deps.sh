@@ -4,7 +4,6 @@
 set -eu
 pkgs="gcc libc6-dev make pkg-config check libjansson-dev libfdt-dev device-tree-compiler
       qemu-system-x86 musl-tools e2fsprogs binutils jq"
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs hyperfine"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
