@@ -144,6 +144,7 @@ FAKE_MACHINE := $(BUILD)/tests/unit_guest/fake_machine.o
 $(BUILD)/tests/test_guest_page: $(HG)/mm/page.o $(FAKE_MACHINE)
 $(BUILD)/tests/test_guest_pgtable: $(HG)/mm/page.o $(HG)/mm/pgtable.o $(FAKE_MACHINE)
 $(BUILD)/tests/test_guest_lib: $(HG)/lib/string.o $(HG)/lib/vsnprintf.o
+$(BUILD)/tests/test_guest_vma: $(HG)/mm/vma.o
 # ext2 over an image file (fake_disk.c implements fs/fs_hooks.h).
 FAKE_DISK := $(BUILD)/tests/unit_guest/fake_disk.o
 EXT2_HG_OBJS := $(HG)/fs/ext2.o
