@@ -1,6 +1,6 @@
 /* The first program the guest runs: prints a greeting, its arguments and
  * what the kernel put on its initial stack. Natively it prints the same,
- * given the same argv[0] and an empty environment (env -i). */
+ * given the same argv[0] and the same environment (env -i NAME=VALUE...). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +20,8 @@ int main(int argc, char **argv)
 	for (char **e = environ; *e; e++)
 		nenv++;
 	printf("envc=%d\n", nenv);
+	for (int i = 0; i < nenv; i++)
+		printf("env[%d]=%s\n", i, environ[i]);
 	printf("pagesz=%lu\n", getauxval(AT_PAGESZ));
 	printf("uid=%d euid=%d secure=%lu\n", getuid() == getauxval(AT_UID),
 	       geteuid() == getauxval(AT_EUID), getauxval(AT_SECURE));

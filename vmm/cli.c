@@ -37,7 +37,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 enum {
 	OPT_KERNEL = 'k', OPT_MEM = 'm', OPT_QUIET = 'q', OPT_VERBOSE = 'v', OPT_HELP = 'h',
 	OPT_MEM_FILE = 256, OPT_MEM_SHARE, OPT_HUGEPAGES, OPT_PREFAULT, OPT_CMDLINE,
-	OPT_ENTRY, OPT_PV, OPT_REPORT, OPT_DISK,
+	OPT_ENTRY, OPT_PV, OPT_REPORT, OPT_DISK, OPT_ENV = 'e',
 };
 
 _Static_assert(CLI_MAX_DISKS == MV_VIRTIO_MMIO_MAX, "one virtio-mmio window a disk");
@@ -54,6 +54,7 @@ static const struct option run_options[] = {
 	{ "pv", required_argument, NULL, OPT_PV },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "env", required_argument, NULL, OPT_ENV },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -103,6 +104,8 @@ void cli_print_run_help(void)
 	"                          the file must exist. Disk i is virtio-mmio at\n"
 	"                          0xd0000000 + i*0x1000, announced to the kernel as\n"
 	"                          virtio_mmio.device=4K@<base>:<5+i>\n"
+	"  -e, --env NAME=VALUE    a variable in the program's environment (repeat,\n"
+	"                          up to 32; printable, no spaces)\n"
 	"  -q, --quiet             only the guest's own output: no monitor messages, and\n"
 	"                          'quiet' on the kernel command line (no banner)\n"
 	"  -v, --verbose           trace device accesses and exits\n"
@@ -153,6 +156,14 @@ static int check_prog_arg(const char *a, bool is_prog, struct mv_err *e)
 int cli_append_init(const struct run_opts *o, char *buf, size_t size)
 {
 	size_t used = strnlen(buf, size);
+	for (int i = 0; i < o->nenv; i++) {   /* before " -- ": kernel options */
+		int n = snprintf(buf + used, size - used, "%senv=%s", used ? " " : "", o->env[i]);
+		if (n < 0 || (size_t)n >= size - used) {
+			buf[used] = 0;
+			return -1;
+		}
+		used += (size_t)n;
+	}
 	for (int i = 0; i < o->prog_argc; i++) {
 		/* " init=PROG", then " -- ARG1", then " ARGn" */
 		const char *sep = i == 0 ? (used ? " init=" : "init=") : i == 1 ? " -- " : " ";
@@ -175,7 +186,7 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 	optind = 0;   /* glibc: full reinitialisation, so tests can parse twice */
 	opterr = 0;
 	int c, at = 1;   /* at: the argument getopt is scanning */
-	for (; (c = getopt_long(argc, argv, "+:k:m:qvh", run_options, NULL)) != -1; at = optind) {
+	for (; (c = getopt_long(argc, argv, "+:k:m:e:qvh", run_options, NULL)) != -1; at = optind) {
 		switch (c) {
 		case OPT_KERNEL:
 			o->kernel = optarg;
@@ -242,6 +253,19 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 			if (parse_disk(optarg, o, e) < 0)
 				return -1;
 			break;
+		case OPT_ENV: {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return mv_errf(e, "--env: '%s' is not NAME=VALUE", optarg);
+			for (const unsigned char *c = (const unsigned char *)optarg; *c; c++)
+				if (*c <= ' ' || *c >= 0x7f)
+					return mv_errf(e, "--env: '%s' has a space or non-printable character "
+						       "(the kernel command line has no quoting)", optarg);
+			if (o->nenv == CLI_MAX_ENV)
+				return mv_errf(e, "--env: at most %d variables", CLI_MAX_ENV);
+			o->env[o->nenv++] = optarg;
+			break;
+		}
 		case OPT_QUIET:
 			o->quiet = true;
 			break;

@@ -20,6 +20,8 @@ struct cli_disk {
 	bool ro;
 };
 
+#define CLI_MAX_ENV 32
+
 struct run_opts {
 	const char *kernel;       /* NULL: the kernel built next to mapvisor */
 	uint64_t mem;
@@ -40,6 +42,9 @@ struct run_opts {
 	 * prog_argc 0: none given. */
 	int prog_argc;
 	char **prog_argv;
+	/* -e NAME=VALUE: init's environment, in order (pointers into argv). */
+	int nenv;
+	const char *env[CLI_MAX_ENV];
 };
 
 #define CLI_DEFAULT_MEM (256ull << 20)

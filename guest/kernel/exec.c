@@ -23,7 +23,7 @@
 #include "x86.h"
 
 #define PAGE_MASK (X86_PAGE_SIZE - 1)
-#define STACK_IMAGE_MAX 2048   /* argv strings, auxv, pointers */
+#define STACK_IMAGE_MAX 4096   /* argv and env strings, auxv, pointers */
 #define RANDOM_BYTES 16
 
 /* auxv types, Linux include/uapi/linux/auxvec.h */
@@ -126,20 +126,24 @@ static int exec_load_segment(struct proc *p, const struct exec_src *img, const s
 	return uregion_add(&p->regions, first, end, prot, UREGION_ELF);
 }
 
-/* argc, argv[], NULL, envp[] (empty), NULL, auxv pairs, then the strings
- * and AT_RANDOM's bytes at the top; RSP 16-byte aligned at entry. */
+/* argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings and
+ * AT_RANDOM's bytes at the top; RSP 16-byte aligned at entry. */
 static int exec_stack(const struct elf_info *info, const char *const *argv, int argc,
-		      uint64_t *sp_out)
+		      const char *const *env, int nenv, uint64_t *sp_out)
 {
 	uint64_t top = UVM_STACK_TOP, strp = top - RANDOM_BYTES;
-	uint64_t argv_va[EXEC_ARGS_MAX + 1];
+	uint64_t argv_va[EXEC_ARGS_MAX + 1], env_va[EXEC_ENV_MAX + 1];
 	uint64_t random_va = strp;
 
+	for (int i = nenv - 1; i >= 0; i--) {
+		strp -= strlen(env[i]) + 1;
+		env_va[i] = strp;
+	}
 	for (int i = argc - 1; i >= 0; i--) {
 		strp -= strlen(argv[i]) + 1;
 		argv_va[i] = strp;
 	}
-	uint64_t nwords = 1 + (uint64_t)argc + 1 + 1 + 2 * (NAUXV + 1);   /* + AT_NULL */
+	uint64_t nwords = 1 + (uint64_t)argc + 1 + (uint64_t)nenv + 1 + 2 * (NAUXV + 1);
 	uint64_t sp = (strp - nwords * 8) & ~15ull;
 	if (top - sp > STACK_IMAGE_MAX)
 		return -E2BIG;
@@ -153,7 +157,11 @@ static int exec_stack(const struct elf_info *info, const char *const *argv, int 
 		memcpy(img + (argv_va[i] - sp), argv[i], strlen(argv[i]) + 1);
 	}
 	*w++ = 0;   /* end of argv */
-	*w++ = 0;   /* envp: empty */
+	for (int i = 0; i < nenv; i++) {
+		*w++ = env_va[i];
+		memcpy(img + (env_va[i] - sp), env[i], strlen(env[i]) + 1);
+	}
+	*w++ = 0;   /* end of envp */
 	const uint64_t auxv[NAUXV][2] = {
 		{ AT_PHDR, info->phdr_va },  { AT_PHENT, sizeof(struct elf64_phdr) },
 		{ AT_PHNUM, info->phnum },   { AT_PAGESZ, X86_PAGE_SIZE },
@@ -234,7 +242,8 @@ static int exec_open(const char *path, struct exec_src *src, const uint8_t **hdr
 	return 0;
 }
 
-int exec_init(const char *path, const char *const *args, int nargs)
+int exec_init(const char *path, const char *const *args, int nargs, const char *const *env,
+	      int nenv)
 {
 	const char *argv[EXEC_ARGS_MAX];
 	struct proc *p = &init_proc;
@@ -244,7 +253,7 @@ int exec_init(const char *path, const char *const *args, int nargs)
 	uint64_t sp;
 	int err, argc = 0;
 
-	if (nargs + 1 > EXEC_ARGS_MAX)
+	if (nargs + 1 > EXEC_ARGS_MAX || nenv > EXEC_ENV_MAX)
 		return -E2BIG;
 	if ((err = exec_open(path, &src, &hdr)))
 		return err;
@@ -280,7 +289,7 @@ int exec_init(const char *path, const char *const *args, int nargs)
 			  UPROT_READ | UPROT_WRITE, UREGION_STACK);
 	if (err)
 		return err;
-	err = exec_stack(&info, argv, argc, &sp);
+	err = exec_stack(&info, argv, argc, env, nenv, &sp);
 	if (err)
 		return err;
 	user_enter(info.entry, sp);

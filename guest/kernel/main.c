@@ -149,12 +149,31 @@ static void kmain_init(void)
 	 * whole line already), not the program's. */
 	while (nargs > 0 && !strncmp(args[nargs - 1], "virtio_mmio.device=", 19))
 		nargs--;
+	/* env=NAME=VALUE words (before " -- ") make up init's environment. */
+	static char envbuf[BOOTINFO_CMDLINE_MAX];
+	const char *env[EXEC_ENV_MAX];
+	int nenv = 0;
+	char *o = envbuf;
+	for (const char *w = boot.cmdline; *w;) {
+		while (*w == ' ')
+			w++;
+		const char *start = w;
+		while (*w && *w != ' ')
+			w++;
+		size_t n = (size_t)(w - start);
+		if (n > 4 && !strncmp(start, "env=", 4) && nenv < EXEC_ENV_MAX) {
+			memcpy(o, start + 4, n - 4);
+			o[n - 4] = '\0';
+			env[nenv++] = o;
+			o += n - 3;
+		}
+	}
 	proc_quiet = bootinfo_cmdline_flag(&boot, "quiet");
 	kmain_mount_root();
 	char how[8];
 	if (!bootinfo_cmdline_get(&boot, "cr3", how, sizeof(how)))
 		arch_load_cr3_hc(!strcmp(how, "hc"));
-	int err = exec_init(path, args, nargs);
+	int err = exec_init(path, args, nargs, env, nenv);
 	/* A shell's statuses: 127 when there is no such program, 126 when there
 	 * is one that cannot run. */
 	printk("init: %s: %s\n", path,

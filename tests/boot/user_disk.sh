@@ -78,6 +78,14 @@ expect_out rofs 'open O_CREAT\|O_EXCL \(fd >= 3\): -1 EROFS'
 echo "ok: read-only disk (EROFS, image unchanged)"
 
 # Embedded programs still run with a disk; a missing one is refused.
+# -e NAME=VALUE reaches init's environment, in order, as env -i gives it natively.
+run_guest envs -q --mem 64M --disk "$IMG" -e FOO=bar -e EMPTY= -e PATH=/bin:/usr/bin -- /bin/hello e
+(cd "$TMP/root" && env -i FOO=bar EMPTY= PATH=/bin:/usr/bin perl -e '$p = shift; exec { $p } @ARGV or exit 127' \
+	"$OLDPWD/$U/hello" /bin/hello e) >"$TMP/native_envs.out" 2>&1 </dev/null
+expect_status envs 0
+diff -u "$TMP/native_envs.out" "$TMP/envs.out" || fail "hello with -e: output differs from native"
+expect_out envs '^env\[2\]=PATH=/bin:/usr/bin$'
+echo "ok: -e variables in init's environment"
 run_guest emb -q --mem 64M --disk "$IMG" -- /embedded/hello x
 expect_status emb 0
 expect_out emb '^argv\[0\]=/embedded/hello$'

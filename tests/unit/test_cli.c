@@ -512,6 +512,45 @@ START_TEST(cli_run_double_dash_ends_options)
 }
 END_TEST
 
+START_TEST(cli_run_env_goes_before_the_program_as_env_words)
+{
+	struct run_opts o;
+	struct mv_err e;
+	char buf[256] = "quiet";
+	char *argv[] = { "run", "-e", "A=1", "--env", "EMPTY=", "--", "/bin/hello", "x", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, argv), 0);
+	ck_assert_int_eq(o.nenv, 2);
+	ck_assert_int_eq(cli_append_init(&o, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "quiet env=A=1 env=EMPTY= init=/bin/hello -- x");
+}
+END_TEST
+
+START_TEST(cli_run_env_refuses_what_the_command_line_cannot_carry)
+{
+	struct run_opts o;
+	struct mv_err e;
+	char *noeq[] = { "run", "-e", "NOVALUE", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, noeq), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "is not NAME=VALUE"));
+	char *noname[] = { "run", "-e", "=x", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, noname), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "is not NAME=VALUE"));
+	char *space[] = { "run", "-e", "A=b c", NULL };
+	ck_assert_int_eq(parse_argv(&o, &e, space), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "space or non-printable"));
+	char *many[2 + 2 * (CLI_MAX_ENV + 1)];
+	int n = 0;
+	many[n++] = "run";
+	for (int i = 0; i <= CLI_MAX_ENV; i++) {
+		many[n++] = "-e";
+		many[n++] = "V=1";
+	}
+	many[n] = NULL;
+	ck_assert_int_eq(parse_argv(&o, &e, many), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "at most"));
+}
+END_TEST
+
 START_TEST(cli_run_program_after_double_dash_becomes_init)
 {
 	struct run_opts o;
@@ -608,6 +647,8 @@ int main(void)
 	UNIT_CASE(s, cli_run_stops_at_first_positional_argument);
 	UNIT_CASE(s, cli_run_double_dash_ends_options);
 	UNIT_CASE(s, cli_run_program_after_double_dash_becomes_init);
+	UNIT_CASE(s, cli_run_env_goes_before_the_program_as_env_words);
+	UNIT_CASE(s, cli_run_env_refuses_what_the_command_line_cannot_carry);
 	UNIT_CASE(s, cli_run_program_arguments_must_be_printable_without_spaces);
 	UNIT_CASE(s, cli_run_help_returns_1);
 	return unit_run(s);
