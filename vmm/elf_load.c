@@ -168,8 +168,12 @@ int elf_load(const struct elf_info *info, const uint8_t *img, size_t len,
 		const struct elf_segment *s = &info->seg[i];
 		uint8_t *dst = gm_ptr(gm, s->paddr, s->memsz);
 		memcpy(dst, img + s->offset, s->filesz);
-		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+		/* Fresh anonymous RAM reads as zero already: zeroing the bss there
+		 * would only fault in pages the guest may never touch. */
+		if (!gm->fresh_zero)
+			memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
+	gm->fresh_zero = false;
 	return 0;
 }
 

@@ -200,6 +200,7 @@ int gm_init(struct guest_mem *gm, const struct gm_config *cfg, struct mv_err *e)
 		goto fail;
 	}
 	cut_regions(gm);
+	gm->fresh_zero = gm->kind == GM_ANON;
 	return 0;
 fail:
 	gm_destroy(gm);

@@ -47,6 +47,8 @@ struct guest_mem {
 	int mmap_flags;
 	bool file_created;    /* mapvisor created the file */
 	bool file_extended;   /* mapvisor grew the file to the RAM size */
+	bool fresh_zero;      /* anonymous and untouched since mmap: reads as
+	                       * zero; whoever writes first clears it */
 	int nregions;
 	struct gm_region region[GM_MAX_REGIONS];
 };

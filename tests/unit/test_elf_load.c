@@ -9,6 +9,8 @@
 #include "pvh.h"
 #include "unit.h"
 
+#include <sys/mman.h>
+
 #define IMG_MAX     0x2000
 #define PH_OFF      sizeof(Elf64_Ehdr)
 #define PH_SLOTS    4
@@ -655,7 +657,9 @@ static void ram_setup(void)
 	struct gm_config c = { .size = 16ull << 20 };
 	struct mv_err e = { "" };
 	ck_assert_msg(gm_init(&gm, &c, &e) == 0, "gm_init: %s", e.msg);
+	ck_assert(gm.fresh_zero);
 	memset(gm.base, 0xAA, gm.size);
+	gm.fresh_zero = false;   /* written: no longer known to be zero */
 }
 
 static void ram_teardown(void)
@@ -672,6 +676,28 @@ static bool ram_all(gpa_t gpa, uint64_t len, uint8_t v)
 			return false;
 	return true;
 }
+
+/* On fresh anonymous RAM the bss already reads as zero: the loader leaves
+ * its pages alone (not resident afterwards) instead of zeroing them. */
+START_TEST(elf_load_leaves_bss_of_fresh_anonymous_ram_untouched)
+{
+	struct elf_info info;
+	struct mv_err e;
+	struct gm_config c = { .size = 16ull << 20 };
+	size_t len = build_good();
+	ck_assert_int_eq(parse(len, &info, &e), 0);
+	ck_assert_msg(gm_init(&gm, &c, &e) == 0, "gm_init: %s", e.msg);
+	ck_assert(gm.fresh_zero);
+	ck_assert_msg(elf_load(&info, img, len, &gm, &e) == 0, "load: %s", e.msg);
+	ck_assert(!gm.fresh_zero);
+	gpa_t bss_page = (LOAD_PADDR + TEXT_SIZE + 0xfff) & ~0xfffull;
+	unsigned char vec = 1;
+	ck_assert_int_eq(mincore(gm_ptr(&gm, bss_page, 4096), 4096, &vec), 0);
+	ck_assert_msg(!(vec & 1), "a bss page was touched");
+	ck_assert(ram_all(LOAD_PADDR + TEXT_SIZE, BSS_END - TEXT_SIZE, 0));
+	ram_teardown();
+}
+END_TEST
 
 START_TEST(elf_load_copies_segment_and_zeroes_bss)
 {
@@ -814,6 +840,7 @@ int main(void)
 	UNIT_CASE(s, elf_read_file_reports_missing_file);
 	UNIT_CASE(s, elf_read_file_reads_whole_file);
 	UNIT_CASE(s, elf_load_copies_segment_and_zeroes_bss);
+	UNIT_CASE(s, elf_load_leaves_bss_of_fresh_anonymous_ram_untouched);
 	UNIT_CASE(s, elf_load_refuses_segment_in_boot_data);
 	UNIT_CASE(s, elf_load_refuses_segment_straddling_kernel_min);
 	UNIT_CASE(s, elf_load_refuses_segment_past_end_of_ram);
