@@ -46,6 +46,16 @@
 #define ASM_TRAP_STUB_SIZE   16
 #define ASM_EFAULT           14
 
+#ifdef __ASSEMBLY__
+/* The instruction at label `insn` may fault on a bad address: the trap code
+ * resumes at `fixup` instead (the kernel's exception table). */
+.macro EXTABLE insn, fixup
+	.pushsection __extable, "a"
+	.quad \insn, \fixup
+	.popsection
+.endm
+#endif
+
 /* PML4 slots of the PVH boot page tables */
 #define ASM_PML4_DIRECT      256   /* MV_DIRECT_MAP_BASE */
 #define ASM_PML4_KERNEL      511   /* MV_KERNEL_VIRT_BASE */

@@ -72,9 +72,7 @@ trap_probe_read:
 	ret
 2:	movq $-ASM_EFAULT, %rax
 	ret
-	.pushsection __extable, "a"
-	.quad 1b, 2b
-	.popsection
+	EXTABLE 1b, 2b
 
 	.globl trap_probe_write
 trap_probe_write:
@@ -83,6 +81,4 @@ trap_probe_write:
 	ret
 2:	movq $-ASM_EFAULT, %rax
 	ret
-	.pushsection __extable, "a"
-	.quad 1b, 2b
-	.popsection
+	EXTABLE 1b, 2b

@@ -20,9 +20,7 @@ arch_uaccess_copy:
 	ret
 2:	movq $-ASM_EFAULT, %rax
 	ret
-	.pushsection __extable, "a"
-	.quad 1b, 2b
-	.popsection
+	EXTABLE 1b, 2b
 
 	.globl arch_uaccess_zero
 arch_uaccess_zero:
@@ -32,6 +30,4 @@ arch_uaccess_zero:
 	ret
 2:	movq $-ASM_EFAULT, %rax
 	ret
-	.pushsection __extable, "a"
-	.quad 1b, 2b
-	.popsection
+	EXTABLE 1b, 2b
