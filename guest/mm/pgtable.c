@@ -137,21 +137,47 @@ int pgtable_unmap(uint64_t va, uint64_t *old_pa)
 	return 0;
 }
 
-/* Where a scan for mappings from va should look next: va itself when a page
- * table covers it, otherwise the start of the next region the first missing
- * level would have covered (0 past the top of the address space). Lets
- * munmap of a huge, mostly empty range skip it a table at a time instead of
- * a page at a time. */
-uint64_t pgtable_next_table(uint64_t va)
+/* Clear every 4 KiB entry in [start, end) and hand each old address to fn.
+ * One descent per page table, not per page: a level that is missing skips
+ * everything it would have mapped, so a huge, mostly empty range costs what
+ * is mapped in it (each instruction here is emulated on kvm-pvm). Large
+ * pages are left alone; they never map user memory. */
+static void pgtable_clear_level(uint64_t *table, unsigned shift, uint64_t va, uint64_t end,
+				pgtable_unmap_fn fn, void *ctx)
 {
-	const uint64_t *table = pgtable_table(arch_read_cr3());
+	uint64_t size = 1ull << shift;
 
-	for (unsigned shift = PGTABLE_TOP_SHIFT; shift > X86_PAGE_SHIFT;
-	     shift -= PGTABLE_LEVEL_BITS) {
-		uint64_t e = table[(va >> shift) & (X86_PT_ENTRIES - 1)];
-		if (!(e & X86_PTE_P) || (e & X86_PTE_PS))
-			return (va | ((1ull << shift) - 1)) + 1;
-		table = pgtable_table(e);
+	for (unsigned i = (va >> shift) & (X86_PT_ENTRIES - 1); i < X86_PT_ENTRIES && va < end;
+	     i++) {
+		uint64_t next = (va & ~(size - 1)) + size;   /* 0 past the top */
+		uint64_t *e = &table[i];
+		if ((*e & X86_PTE_P) && shift == X86_PAGE_SHIFT) {
+			uint64_t pa = *e & X86_PTE_ADDR;
+			*e = 0;
+			arch_invlpg(va);
+			fn(va, pa, ctx);
+		} else if ((*e & X86_PTE_P) && !(*e & X86_PTE_PS)) {
+			pgtable_clear_level(pgtable_table(*e), shift - PGTABLE_LEVEL_BITS, va,
+					    end, fn, ctx);
+		}
+		if (!next)
+			return;
+		va = next;
 	}
-	return va;
+}
+
+#define PGTABLE_LOWER_END (1ull << 47)   /* first non-canonical address */
+
+void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void *ctx)
+{
+	/* The walk indexes PML4 by address bits alone: a range running on into
+	 * the non-canonical hole would reach the upper half's slots. Stop at
+	 * the end of the half the range starts in. */
+	if (!pgtable_canonical(start))
+		return;
+	if (start < PGTABLE_LOWER_END && end > PGTABLE_LOWER_END)
+		end = PGTABLE_LOWER_END;
+	if (start < end)
+		pgtable_clear_level(pgtable_table(arch_read_cr3()), PGTABLE_TOP_SHIFT, start, end,
+				    fn, ctx);
 }

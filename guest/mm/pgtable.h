@@ -9,9 +9,10 @@ int pgtable_map(uint64_t va, uint64_t pa, uint64_t flags);      /* 4 KiB */
 int pgtable_map_2m(uint64_t va, uint64_t pa, uint64_t flags);   /* 2 MiB */
 int pgtable_unmap(uint64_t va, uint64_t *old_pa);               /* 4 KiB */
 int pgtable_lookup(uint64_t va, uint64_t *pte);
-/* va if a page table covers it, else where the next one could start
- * (0 past the top). */
-uint64_t pgtable_next_table(uint64_t va);
+/* Clear the 4 KiB mappings in [start, end), page aligned; fn gets each
+ * cleared va and the page it mapped, after its TLB entry is flushed. */
+typedef void (*pgtable_unmap_fn)(uint64_t va, uint64_t pa, void *ctx);
+void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void *ctx);
 /* The 4 KiB PTE slot for va (present or not), without allocating: -ENOENT
  * when a table on the way is missing, -EEXIST for a large page on the way.
  * The slots of the other pages of va's 2 MiB follow it in the same table;

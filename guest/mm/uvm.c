@@ -40,24 +40,17 @@ int uvm_map_zero(uint64_t va, uint64_t flags, uint64_t *pa_out)
 	return 0;
 }
 
-/* A user may unmap most of the address space at once: step over missing
- * page tables whole, so the cost follows what is mapped, not the length. */
+static void uvm_free_page(uint64_t va, uint64_t pa, void *ctx)
+{
+	(void)va, (void)ctx;
+	page_free(pa);
+}
+
+/* A user may unmap most of the address space at once: the page-table walk
+ * skips missing tables whole, so the cost follows what is mapped. */
 void uvm_unmap_range(uint64_t start, uint64_t end)
 {
-	uint64_t va = start;
-
-	while (va < end) {
-		uint64_t pa;
-		if (pgtable_unmap(va, &pa) == 0) {
-			page_free(pa);
-			va += X86_PAGE_SIZE;
-			continue;
-		}
-		uint64_t next = pgtable_next_table(va);
-		if (next <= va)   /* a table is there (or the top wrapped): next page */
-			next = next == 0 ? end : va + X86_PAGE_SIZE;
-		va = next;
-	}
+	pgtable_unmap_range(start, end, uvm_free_page, 0);
 }
 
 static void uvm_free_table(uint64_t table_pa, int level)

@@ -320,6 +320,76 @@ START_TEST(pgtable_map_2m_over_page_table_returns_eexist)
 }
 END_TEST
 
+struct cleared {
+	unsigned n;
+	uint64_t va[8], pa[8];
+};
+
+static void record_cleared(uint64_t va, uint64_t pa, void *ctx)
+{
+	struct cleared *c = ctx;
+	ck_assert_uint_lt(c->n, 8);
+	c->va[c->n] = va;
+	c->pa[c->n++] = pa;
+}
+
+/* Pages in three page tables (one 1 GiB away), a range that starts and ends
+ * between them: exactly the pages inside are cleared, in order, each
+ * flushed; the neighbours outside stay. */
+START_TEST(pgtable_unmap_range_clears_exactly_the_mapped_pages_inside)
+{
+	const uint64_t far = VA + (1ull << 30);
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(VA + PG, DATA + PG, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(VA + 5 * PG, DATA + 2 * PG, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(far, DATA + 3 * PG, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(far + PG, DATA + 4 * PG, X86_PTE_W), 0);
+	struct cleared c = { 0 };
+	pgtable_unmap_range(VA + PG, far + PG, record_cleared, &c);
+	ck_assert_uint_eq(c.n, 3);
+	ck_assert_uint_eq(c.va[0], VA + PG);
+	ck_assert_uint_eq(c.pa[0], DATA + PG);
+	ck_assert_uint_eq(c.va[1], VA + 5 * PG);
+	ck_assert_uint_eq(c.va[2], far);
+	ck_assert_uint_eq(c.pa[2], DATA + 3 * PG);
+	ck_assert_uint_eq(fake.ninvlpg, 3);
+	ck_assert_ptr_nonnull(walk(VA, 12));
+	ck_assert_uint_eq(*walk(VA, 12) & X86_PTE_ADDR, DATA);
+	ck_assert_uint_eq(*walk(far + PG, 12) & X86_PTE_ADDR, DATA + 4 * PG);
+	ck_assert(!(*walk(VA + PG, 12) & X86_PTE_P));
+}
+END_TEST
+
+/* Almost the whole lower half, with nothing mapped in it but one page:
+ * done (a page-at-a-time walk would not finish), that page cleared. */
+START_TEST(pgtable_unmap_range_over_a_huge_empty_range_finds_the_one_page)
+{
+	const uint64_t user = 0x0000400000123000ull;
+	ck_assert_int_eq(pgtable_map(user, DATA, X86_PTE_W | X86_PTE_U), 0);
+	struct cleared c = { 0 };
+	pgtable_unmap_range(PG, 0x00007ffffffff000ull, record_cleared, &c);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_uint_eq(c.va[0], user);
+	pgtable_unmap_range(PG, PG, record_cleared, &c);   /* empty: nothing */
+	ck_assert_uint_eq(c.n, 1);
+}
+END_TEST
+
+/* A range that runs on past the lower half must not reach the upper half's
+ * PML4 slots (which the same index bits name). */
+START_TEST(pgtable_unmap_range_stops_at_the_end_of_the_lower_half)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);   /* upper half */
+	struct cleared c = { 0 };
+	pgtable_unmap_range(PG, 0xfffffffffffff000ull, record_cleared, &c);
+	ck_assert_uint_eq(c.n, 0);
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+	ck_assert_uint_eq(*walk(VA, 12) & X86_PTE_ADDR, DATA);
+	pgtable_unmap_range(0x0000900000000000ull, VA + PG, record_cleared, &c);   /* non-canonical start */
+	ck_assert_uint_eq(c.n, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_pgtable");
@@ -342,6 +412,9 @@ int main(void)
 	    pgtable_pte_slot_points_into_the_page_table,
 	    pgtable_unmap_clears_entry_and_returns_old_pa,
 	    pgtable_unmap_flushes_tlb_for_that_va,
+	    pgtable_unmap_range_clears_exactly_the_mapped_pages_inside,
+	    pgtable_unmap_range_over_a_huge_empty_range_finds_the_one_page,
+	    pgtable_unmap_range_stops_at_the_end_of_the_lower_half,
 	    pgtable_unmap_of_unmapped_va_returns_enoent_without_flush,
 	    pgtable_map_after_unmap_succeeds,
 	    pgtable_map_2m_sets_ps_in_pde,
