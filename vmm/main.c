@@ -80,9 +80,10 @@ static int setup_vm(struct vm *vm, const struct run_opts *o, const uint8_t *img,
 		.hugepage = o->hugepages,
 		.prefault = o->prefault,
 	};
-	if (kvm_open(&vm->kvm, e) < 0 || kvm_create_vm(&vm->kvm, e) < 0)
-		return -1;
+	/* RAM first: its errors are the user's to fix and need no KVM to find. */
 	if (gm_init(&vm->mem, &mc, e) < 0)
+		return -1;
+	if (kvm_open(&vm->kvm, e) < 0 || kvm_create_vm(&vm->kvm, e) < 0)
 		return -1;
 	for (int i = 0; i < vm->mem.nregions; i++) {
 		const struct gm_region *r = &vm->mem.region[i];
