@@ -66,6 +66,9 @@
 #define X86_PTE_D      (1ull << 6)
 #define X86_PTE_PS     (1ull << 7)   /* in PDPTE/PDE: 1 GiB / 2 MiB page */
 #define X86_PTE_G      (1ull << 8)
+#define X86_PTE_AVL9   (1ull << 9)   /* bits 9-11: ignored by the CPU, software's */
+#define X86_PTE_AVL10  (1ull << 10)
+#define X86_PTE_AVL11  (1ull << 11)
 #define X86_PTE_NX     (1ull << 63)
 #define X86_PTE_ADDR   0x000ffffffffff000ull
 

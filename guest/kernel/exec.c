@@ -7,6 +7,7 @@
 #include "kernel/elf.h"
 #include "kernel/embedded.h"
 #include "kernel/exec.h"
+#include "kernel/mm.h"
 #include "kernel/pcache.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
@@ -83,8 +84,8 @@ static int exec_src_page(const struct exec_src *src, uint64_t off, const uint8_t
 
 static uint32_t exec_prot(uint32_t pflags)
 {
-	return (pflags & ELF_PF_R ? UPROT_READ : 0) | (pflags & ELF_PF_W ? UPROT_WRITE : 0) |
-	       (pflags & ELF_PF_X ? UPROT_EXEC : 0);
+	return (pflags & ELF_PF_R ? VMA_PROT_READ : 0) | (pflags & ELF_PF_W ? VMA_PROT_WRITE : 0) |
+	       (pflags & ELF_PF_X ? VMA_PROT_EXEC : 0);
 }
 
 /* Each page of a PT_LOAD gets what the file has there (whole pages by one
@@ -123,7 +124,9 @@ static int exec_load_segment(struct proc *p, const struct exec_src *img, const s
 			return err;
 		}
 	}
-	return uregion_add(&p->regions, first, end, prot, UREGION_ELF);
+	/* private, so mprotect may grant anything (as for Linux's
+	 * MAP_PRIVATE file mapping of the program) */
+	return vma_insert(&p->vmas, first, end, prot, VMA_MAY_ALL, NULL, 0);
 }
 
 /* argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings and
@@ -269,6 +272,9 @@ int exec_init(const char *path, const char *const *args, int nargs, const char *
 		return err;
 	p->pid = 1;
 	p->ppid = 0;
+	mm_init(p);
+	proc_limits_init(p);
+	signal_init(&p->sig);
 	if ((err = proc_files_init(p)))
 		return err;
 	p->cr3 = uvm_create();
@@ -284,9 +290,10 @@ int exec_init(const char *path, const char *const *args, int nargs, const char *
 			return err;
 	}
 	p->brk_start = p->brk = (info.end + PAGE_MASK) & ~PAGE_MASK;
-	p->mmap_low = UVM_MMAP_TOP;
-	err = uregion_add(&p->regions, UVM_STACK_TOP - UVM_STACK_SIZE, UVM_STACK_TOP,
-			  UPROT_READ | UPROT_WRITE, UREGION_STACK);
+	/* The stack grows down on faults below it, up to RLIMIT_STACK. */
+	err = vma_insert(&p->vmas, UVM_STACK_TOP - UVM_STACK_SIZE, UVM_STACK_TOP,
+			 VMA_PROT_READ | VMA_PROT_WRITE,
+			 VMA_MAY_ALL | VMA_STACK | VMA_GROWSDOWN, NULL, 0);
 	if (err)
 		return err;
 	err = exec_stack(&info, argv, argc, env, nenv, &sp);

@@ -8,6 +8,7 @@
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/shm.h"
 
 #define ZERO_CHUNK 4096u
 
@@ -35,6 +36,8 @@ void file_put(struct file *f)
 		return;
 	if (f->kind == FILE_PIPE_R || f->kind == FILE_PIPE_W)
 		pipe_release(f->pipe, f->kind == FILE_PIPE_W);
+	if (f->kind == FILE_SHM)
+		shm_destroy(f->shm);
 	vnode_put(f->vn);
 	fs_page_free(f->path);
 	f->kind = FILE_FREE;

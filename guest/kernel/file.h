@@ -41,6 +41,7 @@ enum file_kind {
 	FILE_DIR,
 	FILE_PIPE_R,
 	FILE_PIPE_W,
+	FILE_SHM,       /* shared anonymous memory: held by mappings only */
 	FILE_KINDS
 };
 
@@ -53,6 +54,7 @@ struct file {
 	uint64_t pos;           /* FILE_REG: byte offset; FILE_DIR: ext2 cookie */
 	struct vnode *vn;       /* FILE_REG, FILE_DIR: one reference */
 	struct pipe *pipe;      /* FILE_PIPE_*: one reference on that end */
+	struct shm *shm;        /* FILE_SHM: the object, owned */
 	char *path;             /* FILE_DIR: its absolute path (a page), for
 				 * openat() and fchdir() relative to it */
 };

@@ -19,17 +19,22 @@
 #define PCACHE_RA      32u
 
 struct pcache_ent {
-	uint32_t ino;             /* 0: free */
+	uint32_t ino;             /* 0: free, or forgotten while still mapped */
 	uint64_t idx;
-	uint8_t *page;            /* owned by the cache while ino != 0 */
-	uint16_t next;            /* hash chain */
+	uint8_t *page;            /* the entry's for good once handed out */
+	uint16_t next;            /* hash chain by (ino, idx) */
+	uint16_t pnext;           /* hash chain by page address */
+	uint32_t maps;            /* user PTEs mapping the page: not a victim */
 	uint8_t ref;              /* clock: used since the hand last passed */
 	uint8_t busy;             /* taken for a fill in progress: not a victim */
+	uint8_t dirty;            /* written through a shared mapping since the
+				     last writeback */
 };
 _Static_assert(PCACHE_MAX < NIL, "entry numbers fit the chain links");
 
 static struct pcache_ent ent[PCACHE_MAX];
 static uint16_t bucket[PCACHE_BUCKETS];
+static uint16_t pbucket[PCACHE_BUCKETS];   /* by page address */
 static uint32_t nused;        /* entries ever handed out: [0, nused) */
 static uint32_t hand;
 static bool ready;
@@ -43,11 +48,26 @@ static uint32_t pcache_hash(uint32_t ino, uint64_t idx)
 	return (uint32_t)((ino * 0x9e3779b1u) ^ idx) & (PCACHE_BUCKETS - 1);
 }
 
+static uint32_t pcache_phash(const uint8_t *page)
+{
+	return (uint32_t)((uint64_t)page >> PCACHE_SHIFT) & (PCACHE_BUCKETS - 1);
+}
+
 static void pcache_init(void)
 {
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
-		bucket[i] = NIL;
+		bucket[i] = pbucket[i] = NIL;
 	ready = true;
+}
+
+static struct pcache_ent *pcache_by_page(const uint8_t *page)
+{
+	if (!ready)
+		return NULL;
+	for (uint16_t i = pbucket[pcache_phash(page)]; i != NIL; i = ent[i].pnext)
+		if (ent[i].page == page)
+			return &ent[i];
+	return NULL;
 }
 
 static struct pcache_ent *pcache_lookup(uint32_t ino, uint64_t idx)
@@ -69,6 +89,7 @@ static void pcache_unlink(struct pcache_ent *e)
 		link = &ent[*link].next;
 	*link = e->next;
 	e->ino = 0;
+	e->dirty = 0;   /* the file's bytes there are gone (truncate, unlink) */
 }
 
 /* A free entry, with a page: a never-used one while there are any, then
@@ -83,6 +104,8 @@ static struct pcache_ent *pcache_victim(void)
 		if (page) {
 			e = &ent[nused++];
 			e->page = page;
+			e->pnext = pbucket[pcache_phash(page)];
+			pbucket[pcache_phash(page)] = (uint16_t)(e - ent);
 			stats.pages++;
 			return e;
 		}
@@ -92,7 +115,7 @@ static struct pcache_ent *pcache_victim(void)
 	for (uint32_t step = 0; step <= 2 * nused; step++) {
 		e = &ent[hand];
 		hand = hand + 1 == nused ? 0 : hand + 1;
-		if (e->busy)
+		if (e->busy || e->maps || e->dirty)
 			continue;
 		if (!e->ino)
 			return e;
@@ -203,6 +226,80 @@ void pcache_drop(uint32_t ino, uint64_t from, uint64_t to)
 			pcache_unlink(&ent[i]);
 }
 
+void pcache_pin(uint8_t *page)
+{
+	struct pcache_ent *e = pcache_by_page(page);
+
+	if (e)
+		e->maps++;
+}
+
+bool pcache_unpin(uint8_t *page)
+{
+	struct pcache_ent *e = pcache_by_page(page);
+
+	if (!e || !e->maps)
+		return false;
+	e->maps--;
+	return !e->maps && e->dirty;
+}
+
+void pcache_set_dirty(uint8_t *page)
+{
+	struct pcache_ent *e = pcache_by_page(page);
+
+	if (e && e->ino)
+		e->dirty = 1;
+}
+
+uint32_t pcache_maps(const uint8_t *page)
+{
+	const struct pcache_ent *e = pcache_by_page(page);
+
+	return e ? e->maps : 0;
+}
+
+/* The page's bytes below the file's size; past it the page may hold what
+ * a shared mapping stored beyond the end, which never reaches the file. */
+static int pcache_write_ent(struct ext2_fs *fs, struct pcache_ent *e, uint64_t size)
+{
+	uint64_t off = e->idx << PCACHE_SHIFT;
+
+	if (!e->ino || !e->dirty)
+		return 0;
+	if (off < size) {
+		uint64_t n = size - off < PCACHE_PAGE ? size - off : PCACHE_PAGE;
+		int64_t w = ext2_write(fs, e->ino, off, e->page, (size_t)n);
+		if (w < 0)
+			return (int)w;
+		if ((uint64_t)w < n)
+			return -EIO;
+	}
+	stats.writebacks++;
+	e->dirty = 0;
+	return 0;
+}
+
+int pcache_writeback(struct ext2_fs *fs, uint8_t *page, uint64_t size)
+{
+	struct pcache_ent *e = pcache_by_page(page);
+
+	return e ? pcache_write_ent(fs, e, size) : 0;
+}
+
+int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < nused; i++)
+		if (ent[i].ino == ino && ent[i].dirty) {
+			int e = pcache_write_ent(fs, &ent[i], size);
+			if (e && !err)
+				err = e;
+		}
+	return err;
+}
+
 void pcache_reset(void)
 {
 	for (uint32_t i = 0; i < nused; i++) {
@@ -210,6 +307,8 @@ void pcache_reset(void)
 		ent[i].ino = 0;
 		ent[i].page = NULL;
 	}
+	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
+		pbucket[i] = NIL;
 	nused = hand = 0;
 	stats.pages = 0;
 	ready = false;

@@ -27,6 +27,7 @@
 struct pcache_stats {
 	uint64_t hits, misses, evictions;
 	uint64_t readahead;       /* pages read beyond the one a miss asked for */
+	uint64_t writebacks;      /* dirty pages written to the file */
 	uint32_t pages;          /* held now */
 };
 
@@ -38,6 +39,22 @@ uint8_t *pcache_find(uint32_t ino, uint64_t idx);
 /* Forgets the pages [from, to) of ino: truncate, unlink (the caller knows
  * the old size, so the range is exact and the cost bounded by it). */
 void pcache_drop(uint32_t ino, uint64_t from, uint64_t to);
+/* File mappings (kernel/fault.c) map cache pages into user space. A page
+ * with mappings (pins) or unwritten data (dirty) is never reused. A page
+ * forgotten by pcache_drop while mapped stays with its mappings, no
+ * longer found by (ino, idx), and is reused after the last unpin. */
+void pcache_pin(uint8_t *page);
+/* Drops one pin; true if that was the last and the page is dirty (the
+ * caller then writes it back with pcache_writeback). */
+bool pcache_unpin(uint8_t *page);
+uint32_t pcache_maps(const uint8_t *page);
+/* A shared mapping is about to be written: the page needs a writeback. */
+void pcache_set_dirty(uint8_t *page);
+/* Writes a dirty page's bytes below size (the file's size) and marks it
+ * clean; clean or forgotten pages: 0. 0 or -errno. */
+int pcache_writeback(struct ext2_fs *fs, uint8_t *page, uint64_t size);
+/* Every dirty page of ino (fsync, sync, unmount). */
+int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size);
 /* Forgets everything and gives the pages back (unmount). */
 void pcache_reset(void);
 void pcache_get_stats(struct pcache_stats *st);

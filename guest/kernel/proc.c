@@ -1,82 +1,30 @@
-/* Process state, demand paging of the user regions, and death. */
+/* Process state, limits and death. */
 #include "kernel/proc.h"
 #include "arch/x86/machine.h"
+#include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "lib/errno.h"
 #include "mm/uvm.h"
 #include "x86.h"
 
-#define SIGILL  4
-#define SIGTRAP 5
-#define SIGBUS  7
-#define SIGFPE  8
-#define SIGSEGV 11
-#define PAGE_MASK (X86_PAGE_SIZE - 1)
-
 struct proc *proc_current;
 bool proc_quiet;
 
 /* x86 has no write-only or execute-only pages: W and X imply R. */
-static const uint64_t prot_pte[UPROT_MASK + 1] = {
-	[0] = 0,   /* PROT_NONE: never mapped */
-	[UPROT_READ] = X86_PTE_NX,
-	[UPROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[UPROT_READ | UPROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[UPROT_EXEC] = 0,
-	[UPROT_READ | UPROT_EXEC] = 0,
-	[UPROT_WRITE | UPROT_EXEC] = X86_PTE_W,
-	[UPROT_READ | UPROT_WRITE | UPROT_EXEC] = X86_PTE_W,
+static const uint64_t prot_pte[VMA_PROT_MASK + 1] = {
+	[0] = 0,   /* PROT_NONE: never present */
+	[VMA_PROT_READ] = X86_PTE_NX,
+	[VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
+	[VMA_PROT_READ | VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
+	[VMA_PROT_EXEC] = 0,
+	[VMA_PROT_READ | VMA_PROT_EXEC] = 0,
+	[VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
+	[VMA_PROT_READ | VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
 };
 
 uint64_t proc_prot_pte(uint32_t prot)
 {
-	return prot_pte[prot & UPROT_MASK];
-}
-
-/* Signals Linux sends for each exception taken in user mode. */
-static const struct {
-	uint8_t sig;
-	const char *name;
-} fault_signal[X86_NR_EXCEPTIONS] = {
-	[X86_VEC_DE] = { SIGFPE, "SIGFPE" },   [X86_VEC_DB] = { SIGTRAP, "SIGTRAP" },
-	[X86_VEC_BP] = { SIGTRAP, "SIGTRAP" }, [X86_VEC_UD] = { SIGILL, "SIGILL" },
-	[X86_VEC_GP] = { SIGSEGV, "SIGSEGV" }, [X86_VEC_PF] = { SIGSEGV, "SIGSEGV" },
-	[X86_VEC_MF] = { SIGFPE, "SIGFPE" },   [X86_VEC_AC] = { SIGBUS, "SIGBUS" },
-	[X86_VEC_XM] = { SIGFPE, "SIGFPE" },
-};
-
-int proc_handle_fault(uint64_t addr, uint64_t error)
-{
-	struct proc *p = proc_current;
-
-	if (!p || addr >= UVM_TOP)
-		return -EFAULT;
-	const struct uregion *r = uregion_find(&p->regions, addr);
-	/* A present page already has all its region's rights: a fault
-	 * there is a protection fault. ELF pages are populated at exec. */
-	if (!r || r->kind == UREGION_ELF || error & X86_PF_P || !(r->prot & UPROT_MASK))
-		return -EFAULT;
-	if ((error & X86_PF_W && !(r->prot & UPROT_WRITE)) ||
-	    (error & X86_PF_I && !(r->prot & UPROT_EXEC)))
-		return -EFAULT;
-	return uvm_map_zero(addr & ~PAGE_MASK, proc_prot_pte(r->prot), 0) ? -EFAULT : 0;
-}
-
-_Noreturn void proc_kill_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t addr)
-{
-	int sig = SIGSEGV;
-	const char *name = "SIGSEGV";
-
-	if (vector < X86_NR_EXCEPTIONS && fault_signal[vector].sig) {
-		sig = fault_signal[vector].sig;
-		name = fault_signal[vector].name;
-	}
-	printk("pid %d killed by %s (vector %lu error %lx at rip %lx", proc_current->pid, name,
-	       vector, error, rip);
-	if (vector == X86_VEC_PF)
-		printk(", address %lx", addr);
-	printk(")\n");
-	proc_exit(128 + sig);
+	return prot_pte[prot & VMA_PROT_MASK];
 }
 
 int proc_files_init(struct proc *p)
@@ -93,13 +41,38 @@ int proc_files_init(struct proc *p)
 	return 0;
 }
 
-_Noreturn void proc_exit(int status)
+/* What a Linux 6.x init hands its children by default. */
+void proc_limits_init(struct proc *p)
 {
-	/* init is the only process: its end is the VM's end, and its status
-	 * the VM's, as a container runtime passes it through. Its files are
-	 * closed and the file system is left clean and on the disk first. */
-	if (proc_current)
+	for (unsigned i = 0; i < RLIM_NLIMITS; i++)
+		p->rlim[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
+	p->rlim[RLIMIT_STACK].cur = 8ull << 20;
+	p->rlim[RLIMIT_CORE].cur = 0;
+	p->rlim[RLIMIT_NOFILE] = (struct rlimit64){ FD_MAX, FD_MAX };
+	p->rlim[RLIMIT_MEMLOCK] = (struct rlimit64){ 8ull << 20, 8ull << 20 };
+}
+
+/* init is the only process: its end is the VM's end, and its status the
+ * VM's, as a container runtime passes it through. Its mappings go first
+ * (dirty shared pages reach the file), then its files; the file system is
+ * left clean and on the disk. */
+static _Noreturn void proc_end(int vm_status)
+{
+	if (proc_current) {
+		mm_destroy(proc_current);
 		fd_close_all(&proc_current->files);
+	}
 	vfs_shutdown();
-	machine_exit(status & 0xff);
+	machine_exit(vm_status & 0xff);
+}
+
+_Noreturn void proc_exit(int code)
+{
+	proc_end(code & 0xff);
+}
+
+/* What a shell reports for a child killed by a signal. */
+_Noreturn void proc_kill(int sig)
+{
+	proc_end(128 + sig);
 }

@@ -7,18 +7,44 @@
 #include <stdint.h>
 
 #include "kernel/file.h"
+#include "kernel/signal.h"
 #include "kernel/vfs.h"
-#include "mm/uregion.h"
+#include "mm/vma.h"
+
+/* VMAs a process may hold; vm.max_map_count is this less the set's slack
+ * (mm/vma.h), far below Linux's 65530 (docs/syscalls.md). */
+#define PROC_VMA_MAX 512
+
+/* getrlimit resources, Linux include/uapi/asm-generic/resource.h */
+#define RLIMIT_CPU     0
+#define RLIMIT_FSIZE   1
+#define RLIMIT_DATA    2
+#define RLIMIT_STACK   3
+#define RLIMIT_CORE    4
+#define RLIMIT_RSS     5
+#define RLIMIT_NPROC   6
+#define RLIMIT_NOFILE  7
+#define RLIMIT_MEMLOCK 8
+#define RLIMIT_AS      9
+#define RLIM_NLIMITS   16
+#define RLIM_INFINITY  (~0ull)
+
+struct rlimit64 {
+	uint64_t cur, max;
+};
 
 struct proc {
 	int pid, ppid;
 	uint64_t cr3;            /* PML4 (physical) */
 	uint64_t brk_start;      /* page-aligned end of the program image */
 	uint64_t brk;            /* current break, as brk(2) reports it */
-	uint64_t mmap_low;       /* anonymous mmap hands out below this */
 	uint64_t fs_base;
 	uint64_t clear_child_tid;
-	struct uregion_set regions;
+	uint32_t def_flags;      /* mlockall(MCL_FUTURE): VMA_LOCKED for new maps */
+	struct vma_set vmas;
+	struct vma vma_store[PROC_VMA_MAX];
+	struct rlimit64 rlim[RLIM_NLIMITS];
+	struct sigstate sig;
 	struct fdtable files;
 	char cwd[VFS_PATH_MAX];  /* absolute, normalized (vfs_path_join) */
 };
@@ -26,16 +52,16 @@ struct proc {
 extern struct proc *proc_current;
 extern bool proc_quiet;      /* "quiet" on the command line: no syscall log */
 
-/* PROT_* -> PTE bits (P and U added by the mapper). */
-uint64_t proc_prot_pte(uint32_t prot);
-/* A page fault at addr (user mode, or the kernel touching user memory):
- * 0 if a page was supplied and the access can be retried, else -EFAULT. */
-int proc_handle_fault(uint64_t addr, uint64_t error);
-/* A user-mode exception that is not a system call: the process dies with
- * the signal Linux would send, and so does the VM (status 128 + signal). */
-_Noreturn void proc_kill_fault(uint64_t vector, uint64_t error, uint64_t rip, uint64_t addr);
 /* Descriptors 0, 1 and 2 on the console, cwd "/". 0 or -errno. */
 int proc_files_init(struct proc *p);
-_Noreturn void proc_exit(int status);
+/* Linux's defaults for a new process (rlimits). */
+void proc_limits_init(struct proc *p);
+/* PROT_* -> PTE bits (P, U and the software bits are the caller's). */
+uint64_t proc_prot_pte(uint32_t prot);
+/* The process ends: its mappings are written back and its files closed;
+ * then the VM ends with what a shell reports: the exit code, or 128 +
+ * the signal (the caller has printed why). */
+_Noreturn void proc_exit(int code);
+_Noreturn void proc_kill(int sig);
 
 #endif

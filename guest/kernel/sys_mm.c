@@ -1,95 +1,202 @@
-/* brk and anonymous mmap/munmap/madvise. All of it is populated lazily:
- * these calls only change regions, and the first touch of a page faults it
- * in zero-filled (proc_handle_fault), as Linux does. Shrinking gives the
- * pages back at once. The full mmap family (files, MAP_SHARED across fork,
- * mprotect, mremap) is the VMA work's. */
+/* mmap, munmap, mprotect, mremap and brk: the VMA set decides (mm/vma.h),
+ * the page tables follow (kernel/mm.c), pages come on first touch
+ * (kernel/fault.c). Argument checks are Linux's, in Linux's order, since
+ * the order decides which errno a call with several faults gets. */
 #include <stdint.h>
 
+#include "kernel/file.h"
+#include "kernel/mm.h"
 #include "kernel/proc.h"
 #include "kernel/syscall.h"
 #include "lib/errno.h"
-#include "mm/uregion.h"
+#include "mm/shm.h"
 #include "mm/uvm.h"
 #include "x86.h"
 
-#define PAGE_MASK       (X86_PAGE_SIZE - 1)
-#define MAP_SHARED      0x01
-#define MAP_PRIVATE     0x02
-#define MAP_TYPE        0x0f
-#define MAP_FIXED       0x10
-#define MAP_ANONYMOUS   0x20
-#define MADV_DONTNEED   4
-#define MADV_FREE       8
+#define PAGE_MASK (X86_PAGE_SIZE - 1)
+
+/* include/uapi/asm-generic/mman-common.h, linux/mman.h */
+#define MAP_SHARED          0x01
+#define MAP_PRIVATE         0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE            0x0f
+#define MAP_FIXED           0x10
+#define MAP_ANONYMOUS       0x20
+#define MAP_GROWSDOWN       0x0100
+#define MAP_DENYWRITE       0x0800
+#define MAP_EXECUTABLE      0x1000
+#define MAP_LOCKED          0x2000
+#define MAP_NORESERVE       0x4000
+#define MAP_POPULATE        0x8000
+#define MAP_NONBLOCK        0x10000
+#define MAP_STACK           0x20000
+#define MAP_HUGETLB         0x40000
+#define MAP_SYNC            0x80000
+#define MAP_FIXED_NOREPLACE 0x100000
+/* What MAP_SHARED keeps (LEGACY_MAP_MASK) and MAP_SHARED_VALIDATE accepts. */
+#define MAP_LEGACY_MASK (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | \
+			 MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED |       \
+			 MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB)
+#define MAP_UNINITIALIZED   0x4000000
+#define MAP_VALIDATE_MASK   (MAP_LEGACY_MASK | MAP_SYNC | MAP_FIXED_NOREPLACE)
+
+#define MREMAP_MAYMOVE   1
+#define MREMAP_FIXED     2
+#define MREMAP_DONTUNMAP 4
+
+#define PROT_GROWSDOWN 0x01000000
+#define PROT_GROWSUP   0x02000000
 
 static uint64_t page_up(uint64_t v)
 {
 	return (v + PAGE_MASK) & ~PAGE_MASK;
 }
 
-/* brk(0), or a request it cannot meet, returns the current break. */
-long sys_brk(struct syscall_frame *f)
+/* RLIMIT_AS: may the space grow by len bytes? */
+static bool as_room(const struct proc *p, uint64_t len)
 {
-	struct proc *p = proc_current;
-	uint64_t want = f->arg[0], old_end = page_up(p->brk), new_end = page_up(want);
+	uint64_t lim = p->rlim[RLIMIT_AS].cur;
 
-	if (want < p->brk_start || want > p->mmap_low)
-		return (long)p->brk;
-	if (new_end > old_end) {
-		if (uregion_overlaps(&p->regions, old_end, new_end))
-			return (long)p->brk;
-		int err = old_end == p->brk_start
-				  ? uregion_add(&p->regions, old_end, new_end,
-						UPROT_READ | UPROT_WRITE, UREGION_BRK)
-				  : uregion_set_end(&p->regions, old_end, new_end);
-		if (err)
-			return (long)p->brk;
-	} else if (new_end < old_end) {
-		uvm_unmap_range(new_end, old_end);
-		uregion_remove(&p->regions, new_end, old_end);
-	}
-	p->brk = want;
-	return (long)want;
+	return lim == RLIM_INFINITY ||
+	       (len >> X86_PAGE_SHIFT) + mm_total_pages(p) <= lim >> X86_PAGE_SHIFT;
+}
+
+/* An address for len bytes: the hint if free, else top-down below the
+ * mmap base, else anywhere above it (Linux falls back the same way). */
+static int mmap_pick(const struct proc *p, uint64_t len, uint64_t hint, uint64_t *addr)
+{
+	if (vma_find_free(&p->vmas, len, hint, UVM_MIN, UVM_MMAP_TOP, addr) == 0)
+		return 0;
+	return vma_find_free(&p->vmas, len, 0, UVM_MMAP_TOP, UVM_TASK_SIZE, addr);
 }
 
 long sys_mmap(struct syscall_frame *f)
 {
 	struct proc *p = proc_current;
-	uint64_t addr = f->arg[0], len = f->arg[1], prot = f->arg[2], flags = f->arg[3];
-	uint64_t type = flags & MAP_TYPE;
+	uint64_t addr = f->arg[0], len = f->arg[1], flags = f->arg[3], off = f->arg[5];
+	uint32_t prot = (uint32_t)f->arg[2] & VMA_PROT_MASK;   /* others ignored */
+	uint32_t vflags = p->def_flags;
+	struct file *file = NULL;
 
-	if (!len || (type != MAP_PRIVATE && type != MAP_SHARED) || prot & ~(uint64_t)UPROT_MASK)
+	if (off & PAGE_MASK)
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return (long)f->arg[4] <= 2 ? -ENODEV : -EBADF;  /* no files yet */
-	if (len > UVM_TOP)
-		return -ENOMEM;
+	if (!(flags & MAP_ANONYMOUS)) {
+		if (!(file = fd_get(&p->files, f->arg[4])))
+			return -EBADF;
+		if (file->kind == FILE_ZERO) {
+			/* /dev/zero maps anonymous memory */
+			file = NULL;
+			flags |= MAP_ANONYMOUS;
+		}
+	}
+	if (!len)
+		return -EINVAL;
+	/* x86 takes a hint rounded down to its page (and one below
+	 * mmap_min_addr as that minimum) */
+	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+		addr = addr && addr < UVM_MIN ? UVM_MIN : addr & ~PAGE_MASK;
 	len = page_up(len);
+	if (!len)
+		return -ENOMEM;
+	uint64_t pgoff = off >> X86_PAGE_SHIFT;
+	if (file && pgoff + (len >> X86_PAGE_SHIFT) < pgoff)
+		return -EOVERFLOW;
+	/* a regular file's mappable size ends at its largest offset
+	 * (Linux's file_mmap_ok, MAX_LFS_FILESIZE) */
+	if (file && (len > (uint64_t)INT64_MAX || off > (uint64_t)INT64_MAX - len))
+		return -EOVERFLOW;
+	if (p->vmas.n > p->vmas.max_map_count)
+		return -ENOMEM;
+
+	/* the address */
 	uint64_t start;
-	if (flags & MAP_FIXED) {
-		if (addr & PAGE_MASK || addr < UVM_MIN || addr > UVM_MMAP_TOP ||
-		    len > UVM_MMAP_TOP - addr)
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (len > UVM_TASK_SIZE || addr > UVM_TASK_SIZE - len)
+			return -ENOMEM;
+		if (addr & PAGE_MASK)
 			return -EINVAL;
 		start = addr;
-		/* Replacing the middle of a region splits it and adds one: fail
-		 * before the old pages are freed, not after. */
-		if (p->regions.n + 2 > UREGION_MAX)
-			return -ENOMEM;
-		uvm_unmap_range(start, start + len);
-		if (uregion_remove(&p->regions, start, start + len))
-			return -ENOMEM;
+		if (!(flags & MAP_FIXED)) {
+			unsigned i = vma_index_from(&p->vmas, start);
+			if (i < p->vmas.n && p->vmas.v[i].start < start + len)
+				return -EEXIST;
+		}
 	} else {
-		/* top-down bump; the hint is only a hint */
-		if (len > p->mmap_low - page_up(p->brk))
+		if (len > UVM_TASK_SIZE)
 			return -ENOMEM;
-		start = p->mmap_low - len;
-		if (uregion_overlaps(&p->regions, start, start + len))
+		if (mmap_pick(p, len, addr, &start))
 			return -ENOMEM;
 	}
-	/* MAP_SHARED anonymous is MAP_PRIVATE while there is no fork */
-	if (uregion_add(&p->regions, start, start + len, (uint32_t)prot, UREGION_ANON))
+
+	if (flags & MAP_GROWSDOWN)
+		vflags |= VMA_GROWSDOWN;
+	if (flags & MAP_LOCKED)
+		vflags |= VMA_LOCKED;
+	if (flags & MAP_NORESERVE)
+		vflags |= VMA_NORESERVE;
+	if (flags & MAP_STACK)
+		vflags |= VMA_STACK;
+	uint32_t may = VMA_MAY_ALL;
+	if (file) {
+		uint32_t mode = file->flags & O_ACCMODE;
+		switch (flags & MAP_TYPE) {
+		case MAP_SHARED:
+			flags &= MAP_LEGACY_MASK;
+			/* fall through */
+		case MAP_SHARED_VALIDATE:
+			/* MAP_SYNC needs a DAX file, which ext2 here is not */
+			if (flags & ~(uint64_t)MAP_VALIDATE_MASK || flags & MAP_SYNC)
+				return -EOPNOTSUPP;
+			if (prot & VMA_PROT_WRITE && mode == O_RDONLY)
+				return -EACCES;
+			if (mode == O_RDONLY)
+				may &= ~VMA_MAY_WRITE;
+			vflags |= VMA_SHARED;
+			/* fall through */
+		case MAP_PRIVATE:
+			if (mode == O_WRONLY)
+				return -EACCES;
+			if (file->kind != FILE_REG)
+				return -ENODEV;
+			break;
+		default:
+			return -EINVAL;
+		}
+	} else {
+		switch (flags & MAP_TYPE) {
+		case MAP_SHARED:
+			if (flags & MAP_GROWSDOWN)
+				return -EINVAL;
+			vflags |= VMA_SHARED;
+			break;
+		case MAP_PRIVATE:
+			break;
+		default:
+			return -EINVAL;
+		}
+		pgoff = 0;
+	}
+	if (!as_room(p, len))
 		return -ENOMEM;
-	if (!(flags & MAP_FIXED))
-		p->mmap_low = start;
+	struct file *shm = NULL;
+	if (!file && vflags & VMA_SHARED) {
+		/* the object the mapping shares, as big as the mapping */
+		if (!(shm = file_alloc(FILE_SHM, O_RDWR)))
+			return -ENOMEM;
+		if (!(shm->shm = shm_create(len >> X86_PAGE_SHIFT))) {
+			file_put(shm);
+			return -ENOMEM;
+		}
+		file = shm;
+	}
+	int err = vma_insert(&p->vmas, start, start + len, prot, vflags | may | VMA_REPLACE, file,
+			     pgoff);
+	if (shm)
+		file_put(shm);   /* the VMA holds its own reference */
+	if (err)
+		return err;
+	if ((flags & MAP_POPULATE && !(flags & MAP_NONBLOCK)) || vflags & VMA_LOCKED)
+		mm_populate(p, start, start + len, false);   /* best effort, as Linux */
 	return (long)start;
 }
 
@@ -97,39 +204,131 @@ long sys_munmap(struct syscall_frame *f)
 {
 	uint64_t addr = f->arg[0], len = f->arg[1];
 
-	if (addr & PAGE_MASK || !len || addr >= UVM_TOP || len > UVM_TOP - addr)
+	if (addr & PAGE_MASK || addr > UVM_TASK_SIZE || len > UVM_TASK_SIZE - addr)
 		return -EINVAL;
 	len = page_up(len);
-	/* Splitting a region may need a slot: fail before anything changes. */
-	struct uregion_set *s = &proc_current->regions;
-	if (s->n == UREGION_MAX)
-		return -ENOMEM;
-	uvm_unmap_range(addr, addr + len);
-	uregion_remove(s, addr, addr + len);
-	return 0;
+	if (!len)
+		return -EINVAL;
+	return vma_unmap(&proc_current->vmas, addr, addr + len);
 }
 
-/* DONTNEED drops the pages (the next touch reads zeros, as Linux gives for
- * private anonymous memory); FREE may do the same; other advice is
- * accepted and ignored, which Linux permits. */
-long sys_madvise(struct syscall_frame *f)
+long sys_mprotect(struct syscall_frame *f)
 {
-	uint64_t addr = f->arg[0], len = page_up(f->arg[1]);
+	struct vma_set *s = &proc_current->vmas;
+	uint64_t start = f->arg[0], len = f->arg[1], prot = f->arg[2], applied;
 
-	/* a length that rounds up past the top wraps to 0: Linux says EINVAL */
-	if (addr & PAGE_MASK || addr >= UVM_TOP || len > UVM_TOP - addr || (f->arg[1] && !len))
+	if (start & PAGE_MASK)
 		return -EINVAL;
-	if (f->arg[2] == MADV_DONTNEED || f->arg[2] == MADV_FREE) {
-		/* region by region, so the cost follows what is mapped */
-		const struct uregion_set *s = &proc_current->regions;
-		uint64_t end = addr + len;
-		for (unsigned i = 0; i < s->n; i++) {
-			const struct uregion *r = &s->r[i];
-			uint64_t lo = r->start > addr ? r->start : addr;
-			uint64_t hi = r->end < end ? r->end : end;
-			if (lo < hi && r->kind != UREGION_ELF)
-				uvm_unmap_range(lo, hi);
-		}
+	if (!len)
+		return 0;
+	len = page_up(len);
+	if (!len || start + len <= start)
+		return -ENOMEM;
+	if (prot & ~(uint64_t)(VMA_PROT_MASK | PROT_GROWSDOWN | PROT_GROWSUP) ||
+	    (prot & PROT_GROWSDOWN && prot & PROT_GROWSUP))
+		return -EINVAL;
+	if (prot & PROT_GROWSUP)
+		return -EINVAL;   /* x86 has no upward-growing VMAs */
+	if (prot & PROT_GROWSDOWN) {
+		/* down to the start of the GROWSDOWN VMA holding start */
+		const struct vma *v = vma_find(s, start);
+		if (!v || !(v->flags & VMA_GROWSDOWN))
+			return -EINVAL;
+		start = v->start;
 	}
-	return 0;
+	if (start + len > UVM_TASK_SIZE)
+		return -ENOMEM;
+	int err = vma_protect(s, start, start + len, (uint32_t)prot & VMA_PROT_MASK, &applied);
+	/* page tables follow whatever part changed, failure or not */
+	for (uint64_t a = start; a < applied;) {
+		const struct vma *v = vma_find(s, a);
+		uint64_t end = v->end < applied ? v->end : applied;
+		mm_reprotect(v, a, end);
+		a = end;
+	}
+	return err;
+}
+
+long sys_mremap(struct syscall_frame *f)
+{
+	struct proc *p = proc_current;
+	uint64_t addr = f->arg[0], old_len = f->arg[1], new_len = f->arg[2], flags = f->arg[3];
+	uint64_t to = f->arg[4];
+	int err;
+
+	if (flags & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (flags & MREMAP_DONTUNMAP)
+		return -EINVAL;   /* not supported here (docs/syscalls.md) */
+	if (addr & PAGE_MASK)
+		return -EINVAL;
+	old_len = page_up(old_len);
+	new_len = page_up(new_len);
+	if (!new_len || !old_len)
+		return -EINVAL;   /* old_len 0 duplicates shared mappings: not here */
+	if (new_len > UVM_TASK_SIZE)
+		return -EINVAL;
+	if (addr > UVM_TASK_SIZE || old_len > UVM_TASK_SIZE - addr)
+		return -EFAULT;
+	if (flags & MREMAP_FIXED) {
+		if (to & PAGE_MASK || new_len > UVM_TASK_SIZE || to > UVM_TASK_SIZE - new_len)
+			return -EINVAL;
+		if (new_len > old_len && !as_room(p, new_len - old_len))
+			return -ENOMEM;
+		err = vma_move(&p->vmas, addr, old_len, to, new_len);
+		if (err)
+			return err;
+		err = mm_move_ptes(addr, to, old_len < new_len ? old_len : new_len);
+		return err ? err : (long)to;
+	}
+	if (new_len <= old_len) {
+		err = vma_resize(&p->vmas, addr, old_len, new_len);
+		return err ? err : (long)addr;
+	}
+	if (!as_room(p, new_len - old_len))
+		return -ENOMEM;
+	err = vma_resize(&p->vmas, addr, old_len, new_len);
+	if (!err) {
+		const struct vma *v = vma_find(&p->vmas, addr);
+		if (v->flags & VMA_LOCKED)
+			mm_populate(p, addr + old_len, addr + new_len, false);
+		return (long)addr;
+	}
+	if (err != -ENOMEM || !(flags & MREMAP_MAYMOVE))
+		return err;
+	if (mmap_pick(p, new_len, 0, &to))
+		return -ENOMEM;
+	if ((err = vma_move(&p->vmas, addr, old_len, to, new_len)))
+		return err;
+	err = mm_move_ptes(addr, to, old_len);
+	return err ? err : (long)to;
+}
+
+/* brk(0), or a request it cannot meet, returns the current break. The
+ * heap may not grow into, or within a page of, the next mapping. */
+long sys_brk(struct syscall_frame *f)
+{
+	struct proc *p = proc_current;
+	uint64_t want = f->arg[0], old_end = page_up(p->brk), new_end = page_up(want);
+
+	if (want < p->brk_start || want > UVM_MMAP_TOP)
+		return (long)p->brk;
+	if (new_end > old_end) {
+		unsigned i = vma_index_from(&p->vmas, old_end);
+		if (i < p->vmas.n && p->vmas.v[i].start < new_end + X86_PAGE_SIZE)
+			return (long)p->brk;
+		if (!as_room(p, new_end - old_end) ||
+		    vma_insert(&p->vmas, old_end, new_end, VMA_PROT_READ | VMA_PROT_WRITE,
+			       VMA_MAY_ALL | VMA_HEAP | p->def_flags, NULL, 0))
+			return (long)p->brk;
+		if (p->def_flags & VMA_LOCKED)
+			mm_populate(p, old_end, new_end, false);
+	} else if (new_end < old_end) {
+		if (vma_unmap(&p->vmas, new_end, old_end))
+			return (long)p->brk;
+	}
+	p->brk = want;
+	return (long)want;
 }

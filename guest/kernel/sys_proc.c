@@ -1,4 +1,4 @@
-/* Identity, exit, thread pointer and the signal stubs. */
+/* Identity, exit, thread pointer, resource limits. */
 #include <stdint.h>
 
 #include "kernel/proc.h"
@@ -9,12 +9,6 @@
 
 #define ARCH_SET_FS  0x1002
 #define ARCH_GET_FS  0x1003
-#define SIGSET_BYTES 8          /* Linux's kernel sigset_t on x86_64 */
-#define NSIG         64
-#define SIGKILL      9
-#define SIGSTOP      19
-#define SIG_SETMASK  2
-#define KSIGACTION_BYTES 32     /* handler, flags, restorer, mask */
 
 long sys_getpid(struct syscall_frame *f)
 {
@@ -74,38 +68,58 @@ long sys_set_tid_address(struct syscall_frame *f)
 	return proc_current->pid;
 }
 
-/* Stubs: no signal is ever delivered yet (faults kill directly), so every
- * action "is" SIG_DFL and the mask stays empty. musl calls these around
- * abort(), raise() and thread start-up and only needs them to succeed;
- * the argument checks are Linux's, so misuse fails the same way. */
-long sys_rt_sigaction(struct syscall_frame *f)
+long sys_sched_yield(struct syscall_frame *f)
 {
-	static const uint8_t dfl[KSIGACTION_BYTES];
-	uint64_t sig = f->arg[0];
+	(void)f;
+	return 0;   /* nobody else to run */
+}
 
-	if (f->arg[3] != SIGSET_BYTES || sig < 1 || sig > NSIG)
+static long rlimit_get(struct proc *p, uint64_t res, uint64_t uold)
+{
+	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
-	if (f->arg[1] && (sig == SIGKILL || sig == SIGSTOP))
-		return -EINVAL;
-	if (f->arg[2] && copy_to_user(f->arg[2], dfl, sizeof(dfl)))
+	if (uold && copy_to_user(uold, &p->rlim[res], sizeof(struct rlimit64)))
 		return -EFAULT;
 	return 0;
 }
 
-long sys_rt_sigprocmask(struct syscall_frame *f)
+/* Root may raise hard limits (CAP_SYS_RESOURCE); a soft limit above its
+ * hard one is EINVAL; NOFILE cannot pass the descriptor table's size. */
+static long rlimit_set(struct proc *p, uint64_t res, uint64_t unew, uint64_t uold)
 {
-	static const uint64_t empty;
-	uint64_t set;
+	struct rlimit64 nl;
 
-	if (f->arg[3] != SIGSET_BYTES)
+	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
-	if (f->arg[1]) {
-		if (f->arg[0] > SIG_SETMASK)
-			return -EINVAL;
-		if (copy_from_user(&set, f->arg[1], sizeof(set)))
-			return -EFAULT;
-	}
-	if (f->arg[2] && copy_to_user(f->arg[2], &empty, sizeof(empty)))
+	if (unew && copy_from_user(&nl, unew, sizeof(nl)))
 		return -EFAULT;
+	if (unew && nl.cur > nl.max)
+		return -EINVAL;
+	if (unew && res == RLIMIT_NOFILE && nl.max > FD_MAX)
+		return -EPERM;
+	long err = rlimit_get(p, res, uold);
+	if (err)
+		return err;
+	if (unew)
+		p->rlim[res] = nl;
 	return 0;
+}
+
+long sys_getrlimit(struct syscall_frame *f)
+{
+	return rlimit_get(proc_current, f->arg[0], f->arg[1]);
+}
+
+long sys_setrlimit(struct syscall_frame *f)
+{
+	if (!f->arg[1])
+		return -EFAULT;
+	return rlimit_set(proc_current, f->arg[0], f->arg[1], 0);
+}
+
+long sys_prlimit64(struct syscall_frame *f)
+{
+	if (f->arg[0] && (int64_t)f->arg[0] != proc_current->pid)
+		return -ESRCH;
+	return rlimit_set(proc_current, f->arg[1], f->arg[2], f->arg[3]);
 }

@@ -22,10 +22,12 @@ enum {
 	SYS_lstat = 6,
 	SYS_lseek = 8,
 	SYS_mmap = 9,
+	SYS_mprotect = 10,
 	SYS_munmap = 11,
 	SYS_brk = 12,
 	SYS_rt_sigaction = 13,
 	SYS_rt_sigprocmask = 14,
+	SYS_rt_sigreturn = 15,
 	SYS_ioctl = 16,
 	SYS_pread64 = 17,
 	SYS_pwrite64 = 18,
@@ -33,12 +35,17 @@ enum {
 	SYS_writev = 20,
 	SYS_access = 21,
 	SYS_pipe = 22,
+	SYS_sched_yield = 24,
+	SYS_mremap = 25,
+	SYS_msync = 26,
+	SYS_mincore = 27,
 	SYS_madvise = 28,
 	SYS_dup = 32,
 	SYS_dup2 = 33,
 	SYS_nanosleep = 35,
 	SYS_getpid = 39,
 	SYS_exit = 60,
+	SYS_kill = 62,
 	SYS_uname = 63,
 	SYS_fcntl = 72,
 	SYS_fsync = 74,
@@ -55,21 +62,31 @@ enum {
 	SYS_unlink = 87,
 	SYS_umask = 95,
 	SYS_gettimeofday = 96,
+	SYS_getrlimit = 97,
 	SYS_getuid = 102,
 	SYS_getgid = 104,
 	SYS_geteuid = 107,
 	SYS_getegid = 108,
 	SYS_getppid = 110,
+	SYS_rt_sigpending = 127,
+	SYS_sigaltstack = 131,
 	SYS_statfs = 137,
 	SYS_fstatfs = 138,
+	SYS_mlock = 149,
+	SYS_munlock = 150,
+	SYS_mlockall = 151,
+	SYS_munlockall = 152,
 	SYS_arch_prctl = 158,
+	SYS_setrlimit = 160,
 	SYS_sync = 162,
 	SYS_gettid = 186,
+	SYS_tkill = 200,
 	SYS_getdents64 = 217,
 	SYS_set_tid_address = 218,
 	SYS_clock_gettime = 228,
 	SYS_clock_nanosleep = 230,
 	SYS_exit_group = 231,
+	SYS_tgkill = 234,
 	SYS_openat = 257,
 	SYS_mkdirat = 258,
 	SYS_newfstatat = 262,
@@ -78,8 +95,10 @@ enum {
 	SYS_faccessat = 269,
 	SYS_dup3 = 292,
 	SYS_pipe2 = 293,
+	SYS_prlimit64 = 302,
 	SYS_renameat2 = 316,
 	SYS_getrandom = 318,
+	SYS_mlock2 = 325,
 };
 
 /* struct iovec, x86_64 */
@@ -146,6 +165,28 @@ long sys_umask(struct syscall_frame *f);
 long sys_sync(struct syscall_frame *f);
 /* kernel/sys_mm.c */
 long sys_brk(struct syscall_frame *f);
+long sys_mprotect(struct syscall_frame *f);
+long sys_mremap(struct syscall_frame *f);
+/* kernel/sys_mmadv.c */
+long sys_msync(struct syscall_frame *f);
+long sys_mincore(struct syscall_frame *f);
+long sys_mlock(struct syscall_frame *f);
+long sys_mlock2(struct syscall_frame *f);
+long sys_munlock(struct syscall_frame *f);
+long sys_mlockall(struct syscall_frame *f);
+long sys_munlockall(struct syscall_frame *f);
+/* kernel/sys_signal.c */
+long sys_rt_sigreturn(struct syscall_frame *f);
+long sys_rt_sigpending(struct syscall_frame *f);
+long sys_sigaltstack(struct syscall_frame *f);
+long sys_kill(struct syscall_frame *f);
+long sys_tkill(struct syscall_frame *f);
+long sys_tgkill(struct syscall_frame *f);
+/* kernel/sys_proc.c */
+long sys_sched_yield(struct syscall_frame *f);
+long sys_getrlimit(struct syscall_frame *f);
+long sys_setrlimit(struct syscall_frame *f);
+long sys_prlimit64(struct syscall_frame *f);
 long sys_mmap(struct syscall_frame *f);
 long sys_munmap(struct syscall_frame *f);
 long sys_madvise(struct syscall_frame *f);

@@ -5,7 +5,7 @@
  * the user range is translated page by page through the current page
  * tables, and each physically contiguous run is one MV_HC_MEM_COPY exit.
  * A user page that is not there yet is supplied by the same code a faulting
- * access would reach (proc_handle_fault); a page that cannot be translated
+ * access would reach (fault_handle); a page that cannot be translated
  * (a large page, or a kernel buffer outside the direct map and the kernel
  * image) is copied by the instruction path, which faults and fixes up as
  * before. A bad user pointer is -EFAULT on both paths, never a kernel
@@ -14,6 +14,7 @@
  * phys_copy_available() is false and every copy is the instruction path. */
 #include "kernel/uaccess.h"
 #include "arch/x86/syscall_arch.h"
+#include "kernel/fault.h"
 #include "kernel/proc.h"
 #include "lib/errno.h"
 #include "mm/page.h"
@@ -78,7 +79,8 @@ static long uaccess_copy_pv(uint64_t u, uint8_t *k, size_t n, bool to_user)
 			next = end;
 		slot = uaccess_slot(u, slot);
 		uint64_t pte = slot ? *slot : 0;
-		if (!(pte & X86_PTE_P) && !proc_handle_fault(u, to_user ? X86_PF_W : 0)) {
+		if (!(pte & X86_PTE_P) &&
+		    fault_handle(proc_current, u, to_user ? X86_PF_W : 0) == FAULT_DONE) {
 			/* supplied, as for the fault of an access */
 			slot = uaccess_slot(u, NULL);
 			pte = slot ? *slot : 0;

@@ -3,6 +3,9 @@
  * here is locked. */
 #include "kernel/vfs.h"
 
+#include "arch/x86/syscall_arch.h"
+
+#include "kernel/mm.h"
 #include "kernel/pcache.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
@@ -306,11 +309,19 @@ int vfs_truncate(struct vnode *vn, uint64_t size)
 		return -EINVAL;
 	if ((err = ext2_truncate(vfs_root, vn->ino, size)))
 		return err;
-	/* The page holding the new end keeps bytes past it: drop it too,
-	 * its next read sees the zeros ext2 left on the disk. */
-	if (size < vn->size)
-		pcache_drop(vn->ino, size >> PCACHE_SHIFT, PAGE_ROUND(vn->size));
+	uint64_t old = vn->size;
 	vn->size = size;
+	if (size >= old)
+		return 0;
+	/* Mappings of whole pages past the end go first (their next access
+	 * is SIGBUS); the page holding the new end stays, mapped or not,
+	 * with zeros past the end as on the disk. */
+	mm_file_truncated(vn->ino, size);
+	uint8_t *tail = (size & (PCACHE_PAGE - 1)) ? pcache_find(vn->ino, size >> PCACHE_SHIFT) : NULL;
+	if (tail)
+		arch_uaccess_zero(tail + (size & (PCACHE_PAGE - 1)),
+				  PCACHE_PAGE - (size & (PCACHE_PAGE - 1)));
+	pcache_drop(vn->ino, PAGE_ROUND(size), PAGE_ROUND(old));
 	return 0;
 }
 

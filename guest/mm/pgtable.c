@@ -137,13 +137,14 @@ int pgtable_unmap(uint64_t va, uint64_t *old_pa)
 	return 0;
 }
 
-/* Clear every 4 KiB entry in [start, end) and hand each old address to fn.
- * One descent per page table, not per page: a level that is missing skips
- * everything it would have mapped, so a huge, mostly empty range costs what
- * is mapped in it (each instruction here is emulated on kvm-pvm). Large
- * pages are left alone; they never map user memory. */
-static void pgtable_clear_level(uint64_t *table, unsigned shift, uint64_t va, uint64_t end,
-				pgtable_unmap_fn fn, void *ctx)
+/* Visit every nonzero 4 KiB entry in [start, end) (present, or holding a
+ * page while not present: PROT_NONE). One descent per page table, not per
+ * page: a level that is missing skips everything it would have mapped, so
+ * a huge, mostly empty range costs what is mapped in it (each instruction
+ * here is emulated on kvm-pvm). Large pages are left alone; they never map
+ * user memory. */
+static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, uint64_t end,
+				pgtable_visit_fn fn, void *ctx)
 {
 	uint64_t size = 1ull << shift;
 
@@ -151,14 +152,12 @@ static void pgtable_clear_level(uint64_t *table, unsigned shift, uint64_t va, ui
 	     i++) {
 		uint64_t next = (va & ~(size - 1)) + size;   /* 0 past the top */
 		uint64_t *e = &table[i];
-		if ((*e & X86_PTE_P) && shift == X86_PAGE_SHIFT) {
-			uint64_t pa = *e & X86_PTE_ADDR;
-			*e = 0;
-			arch_invlpg(va);
-			fn(va, pa, ctx);
+		if (shift == X86_PAGE_SHIFT) {
+			if (*e)
+				fn(va, e, ctx);
 		} else if ((*e & X86_PTE_P) && !(*e & X86_PTE_PS)) {
-			pgtable_clear_level(pgtable_table(*e), shift - PGTABLE_LEVEL_BITS, va,
-					    end, fn, ctx);
+			pgtable_visit_level(pgtable_table(*e), shift - PGTABLE_LEVEL_BITS, va, end,
+					    fn, ctx);
 		}
 		if (!next)
 			return;
@@ -168,7 +167,7 @@ static void pgtable_clear_level(uint64_t *table, unsigned shift, uint64_t va, ui
 
 #define PGTABLE_LOWER_END (1ull << 47)   /* first non-canonical address */
 
-void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void *ctx)
+void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void *ctx)
 {
 	/* The walk indexes PML4 by address bits alone: a range running on into
 	 * the non-canonical hole would reach the upper half's slots. Stop at
@@ -178,6 +177,38 @@ void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void
 	if (start < PGTABLE_LOWER_END && end > PGTABLE_LOWER_END)
 		end = PGTABLE_LOWER_END;
 	if (start < end)
-		pgtable_clear_level(pgtable_table(arch_read_cr3()), PGTABLE_TOP_SHIFT, start, end,
+		pgtable_visit_level(pgtable_table(arch_read_cr3()), PGTABLE_TOP_SHIFT, start, end,
 				    fn, ctx);
+}
+
+struct pgtable_unmap_ctx {
+	pgtable_unmap_fn fn;
+	void *ctx;
+};
+
+static void pgtable_unmap_one(uint64_t va, uint64_t *pte, void *arg)
+{
+	const struct pgtable_unmap_ctx *c = arg;
+	uint64_t old = *pte;
+
+	*pte = 0;
+	if (old & X86_PTE_P)
+		arch_invlpg(va);
+	c->fn(va, old & X86_PTE_ADDR, c->ctx);
+}
+
+void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void *ctx)
+{
+	struct pgtable_unmap_ctx c = { fn, ctx };
+
+	pgtable_visit_range(start, end, pgtable_unmap_one, &c);
+}
+
+uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
+{
+	if (!pgtable_canonical(va)) {
+		*err = -EINVAL;
+		return 0;
+	}
+	return pgtable_walk(va, X86_PAGE_SHIFT, true, X86_PTE_U, err);
 }

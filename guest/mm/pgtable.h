@@ -9,8 +9,8 @@ int pgtable_map(uint64_t va, uint64_t pa, uint64_t flags);      /* 4 KiB */
 int pgtable_map_2m(uint64_t va, uint64_t pa, uint64_t flags);   /* 2 MiB */
 int pgtable_unmap(uint64_t va, uint64_t *old_pa);               /* 4 KiB */
 int pgtable_lookup(uint64_t va, uint64_t *pte);
-/* Clear the 4 KiB mappings in [start, end), page aligned; fn gets each
- * cleared va and the page it mapped, after its TLB entry is flushed. */
+/* Clear the 4 KiB entries in [start, end), page aligned; fn gets each
+ * cleared va and the page it held, after its TLB entry is flushed. */
 typedef void (*pgtable_unmap_fn)(uint64_t va, uint64_t pa, void *ctx);
 void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void *ctx);
 /* The 4 KiB PTE slot for va (present or not), without allocating: -ENOENT
@@ -18,5 +18,13 @@ void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void
  * The slots of the other pages of va's 2 MiB follow it in the same table;
  * the pointer stays valid while that table is mapped. */
 int pgtable_pte_slot(uint64_t va, const uint64_t **slot);
+/* fn gets every nonzero 4 KiB entry in [start, end) (present, or not
+ * present but holding a page, as PROT_NONE pages do) and may rewrite it;
+ * flushing the TLB entry of what it changes is fn's job. */
+typedef void (*pgtable_visit_fn)(uint64_t va, uint64_t *pte, void *ctx);
+void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void *ctx);
+/* The 4 KiB entry slot for user address va, allocating missing tables
+ * (with the user bit): NULL and *err (-ENOMEM, -EEXIST, -EINVAL). */
+uint64_t *pgtable_pte_alloc(uint64_t va, int *err);
 
 #endif

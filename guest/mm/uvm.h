@@ -17,6 +17,9 @@
  */
 #define UVM_MIN         0x10000ull           /* as Linux's mmap_min_addr */
 #define UVM_TOP         0x0000800000000000ull
+/* Linux's TASK_SIZE: the last user page is never mapped, and the mmap
+ * family measures "too big" against this. */
+#define UVM_TASK_SIZE   0x00007ffffffff000ull
 #define UVM_STACK_TOP   0x00007ffffffff000ull
 #define UVM_STACK_SIZE  (128ull << 10)
 #define UVM_MMAP_TOP    0x00007ff000000000ull

@@ -109,3 +109,13 @@ uint64_t arch_tsc_per_us(void)
 	}
 	return 0;
 }
+
+void arch_fpu_save(void *area)
+{
+	__asm__ volatile("fxsaveq (%0)" : : "r"(area) : "memory");
+}
+
+void arch_fpu_restore(const void *area)
+{
+	__asm__ volatile("fxrstorq (%0)" : : "r"(area) : "memory");
+}

@@ -35,6 +35,11 @@ uint64_t arch_rdtsc(void);
 /* TSC ticks per microsecond, from CPUID; 0 if the CPU does not say. */
 uint64_t arch_tsc_per_us(void);
 
+/* The user's x87/SSE state to and from a 512-byte, 16-aligned FXSAVE
+ * image (signal frames); the kernel itself never touches these registers. */
+void arch_fpu_save(void *area);
+void arch_fpu_restore(const void *area);
+
 long arch_uaccess_copy(void *dst, const void *src, size_t n);
 long arch_uaccess_zero(void *dst, size_t n);
 

@@ -105,6 +105,8 @@ syscall_common:
 	jz 2f
 	call *%r11
 syscall_return:
+	cmpb $0, signal_work(%rip)
+	jne syscall_signal
 	popq %rdi
 	popq %rsi
 	popq %rdx
@@ -117,6 +119,22 @@ syscall_return:
 	iretq
 2:	call syscall_unknown
 	jmp syscall_return
+
+/* A signal is deliverable: hand the C side every user register. The
+ * callee-saved ones still hold user values (the handler preserved them);
+ * six pushes keep RSP 16-byte aligned for the call. Does not return: the
+ * delivery leaves through trap_return. */
+syscall_signal:
+	pushq %r15
+	pushq %r14
+	pushq %r13
+	pushq %r12
+	pushq %rbp
+	pushq %rbx
+	movq %rsp, %rsi            /* rbx rbp r12 r13 r14 r15 */
+	leaq 48(%rsp), %rdi        /* the struct syscall_frame */
+	movq %rax, %rdx            /* the call's return value */
+	call signal_deliver_syscall
 
 /* _Noreturn void user_enter(uint64_t rip, uint64_t rsp)
  * First entry of a process: an iretq frame with IF set, as user code sees

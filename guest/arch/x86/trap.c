@@ -5,8 +5,10 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/machine.h"
 #include "arch/x86/trap.h"
+#include "kernel/fault.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "mv_exit.h"
 #include "x86.h"
 
@@ -90,17 +92,65 @@ static _Noreturn void trap_fatal(const struct trap_frame *f, uint64_t cr2)
 	machine_exit(MV_EXIT_GUEST_CRASH);
 }
 
+/* What a user-mode exception other than a page fault raises (Linux's
+ * traps.c): signal and si_code. */
+static const struct {
+	uint8_t sig;
+	int8_t code;
+} user_exception[X86_NR_EXCEPTIONS] = {
+	[X86_VEC_DE] = { SIGFPE, FPE_INTDIV }, [X86_VEC_DB] = { SIGTRAP, TRAP_BRKPT },
+	[X86_VEC_BP] = { SIGTRAP, SI_KERNEL }, [X86_VEC_UD] = { SIGILL, ILL_ILLOPN },
+	[X86_VEC_GP] = { SIGSEGV, SI_KERNEL }, [X86_VEC_MF] = { SIGFPE, 0 },
+	[X86_VEC_AC] = { SIGBUS, BUS_ADRALN }, [X86_VEC_XM] = { SIGFPE, 0 },
+};
+
+static void trap_user(struct trap_frame *f, uint64_t cr2, enum fault_result r)
+{
+	if (f->vector == X86_VEC_PF) {
+		switch (r) {
+		case FAULT_SEGV_MAPERR:
+			signal_fault(f, SIGSEGV, SEGV_MAPERR, cr2);
+			return;
+		case FAULT_SEGV_ACCERR:
+			signal_fault(f, SIGSEGV, SEGV_ACCERR, cr2);
+			return;
+		case FAULT_BUS_ADRERR:
+		case FAULT_BUS_IO:
+			fault_stats.sigbus++;
+			signal_fault(f, SIGBUS, r == FAULT_BUS_IO ? BUS_OBJERR : BUS_ADRERR, cr2);
+			return;
+		default:
+			printk("pid %d killed by SIGKILL (out of memory at %lx)\n", proc_current->pid,
+			       cr2);
+			proc_kill(SIGKILL);
+		}
+	}
+	if (f->vector < X86_NR_EXCEPTIONS && user_exception[f->vector].sig)
+		signal_fault(f, user_exception[f->vector].sig, user_exception[f->vector].code,
+			     f->vector == X86_VEC_GP ? 0 : f->rip);
+	else
+		signal_fault(f, SIGSEGV, SI_KERNEL, 0);
+}
+
 /* Order: a page fault on user memory may just need its page (from user
  * mode, or the kernel copying to or from user memory); then user-mode
- * faults kill the process; then kernel fixups; anything else is fatal. */
+ * exceptions become signals; then kernel fixups; anything else is fatal. */
 void trap_dispatch(struct trap_frame *f)
 {
 	uint64_t cr2 = f->vector == X86_VEC_PF ? read_cr2() : 0;
+	enum fault_result r = FAULT_SEGV_MAPERR;
 
-	if (f->vector == X86_VEC_PF && proc_handle_fault(cr2, f->error) == 0)
+	if (f->vector == X86_VEC_PF && proc_current) {
+		r = fault_handle(proc_current, cr2, f->error);
+		if (r == FAULT_DONE)
+			return;
+		if (r == FAULT_SEGV_MAPERR || r == FAULT_SEGV_ACCERR)
+			fault_stats.sigsegv++;
+	}
+	if ((f->cs & 3) == 3) {
+		trap_user(f, cr2, r);
 		return;
-	if ((f->cs & 3) == 3)
-		proc_kill_fault(f->vector, f->error, f->rip, cr2);
+	}
 
 	const struct trap_extable *e = trap_find_fixup(f->rip);
 

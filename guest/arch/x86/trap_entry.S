@@ -43,6 +43,7 @@ trap_common:
 	movq %rsp, %rdi
 	cld
 	call trap_dispatch
+trap_exit:
 	popq %r15
 	popq %r14
 	popq %r13
@@ -60,6 +61,14 @@ trap_common:
 	popq %rax
 	addq $16, %rsp             /* vector and error code */
 	iretq
+
+/* _Noreturn void trap_return(const struct trap_frame *f)
+ * Leave through a whole trap frame built elsewhere (signal delivery after
+ * a system call, rt_sigreturn): every register comes from it. */
+	.globl trap_return
+trap_return:
+	movq %rdi, %rsp
+	jmp trap_exit
 
 /* long trap_probe_read(const volatile void *addr, uint64_t *out)
  * long trap_probe_write(volatile void *addr, uint64_t val)

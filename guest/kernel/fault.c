@@ -1,0 +1,225 @@
+/* The user page-fault path. Every instruction here is emulated on kvm-pvm
+ * (~300 ns each) and every store into a page table traps, so the path
+ * finds the VMA with one binary search, walks to the PTE once, and stores
+ * it once. */
+#include "kernel/fault.h"
+
+#include "kernel/file.h"
+#include "kernel/mm.h"
+#include "kernel/pcache.h"
+#include "kernel/proc.h"
+#include "lib/errno.h"
+#include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "mm/shm.h"
+#include "mm/uvm.h"
+
+#define PAGE_MASK (X86_PAGE_SIZE - 1)
+/* Fault-around: cached neighbours mapped by one read fault, within the
+ * VMA and the faulting page's page table (Linux's fault_around_bytes is
+ * 64 KiB: 16 pages). */
+#define FAULT_AROUND 16u
+
+struct fault_stats fault_stats;
+
+static uint64_t page_pa(const uint8_t *page)
+{
+	return (uint64_t)page - (uint64_t)phys_to_virt(0);
+}
+
+static enum fault_result fault_anon(const struct vma *v, uint64_t *pte)
+{
+	uint64_t pa = page_alloc();
+
+	if (!pa)
+		return FAULT_OOM;
+	page_zero(pa);
+	*pte = pa | mm_pte_bits(v, false, true);
+	fault_stats.anon_zero++;
+	return FAULT_DONE;
+}
+
+/* A private copy of a file page for a write to a MAP_PRIVATE mapping. */
+static enum fault_result fault_copy(const struct vma *v, uint64_t *pte, const uint8_t *page)
+{
+	uint64_t pa = page_alloc();
+
+	if (!pa)
+		return FAULT_OOM;
+	page_copy(pa, page_pa(page));
+	*pte = pa | mm_pte_bits(v, false, true);
+	fault_stats.cow++;
+	return FAULT_DONE;
+}
+
+/* Map the cached pages next to va that nobody mapped here yet, read-only:
+ * a sequential reader then faults once per FAULT_AROUND pages. */
+static void fault_around(const struct vma *v, uint64_t va, uint64_t *pte, uint32_t ino,
+			 uint64_t npages)
+{
+	uint64_t span = (uint64_t)FAULT_AROUND << X86_PAGE_SHIFT;
+	uint64_t lo = va & ~(span - 1), hi = lo + span;
+	uint64_t table = va & ~((X86_PAGE_SIZE << 9) - 1);   /* this PTE's table */
+
+	if (lo < v->start)
+		lo = v->start;
+	if (hi > v->end)
+		hi = v->end;
+	if (lo < table)
+		lo = table;
+	for (uint64_t a = lo; a < hi; a += X86_PAGE_SIZE) {
+		uint64_t *e = pte + (int64_t)(a - va) / (int64_t)X86_PAGE_SIZE;
+		uint64_t idx = v->pgoff + ((a - v->start) >> X86_PAGE_SHIFT);
+		if (a == va || *e || idx >= npages)
+			continue;
+		uint8_t *page = pcache_find(ino, idx);
+		if (!page)
+			continue;
+		pcache_pin(page);
+		*e = page_pa(page) | mm_pte_bits(v, true, false);
+		fault_stats.around++;
+	}
+}
+
+static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *pte, bool write)
+{
+	struct vnode *vn = mm_vma_vnode(v);
+	uint64_t idx = v->pgoff + ((va - v->start) >> X86_PAGE_SHIFT);
+	uint64_t npages = (vn->size + PAGE_MASK) >> X86_PAGE_SHIFT;
+	uint8_t *page;
+
+	if (idx >= npages)
+		return FAULT_BUS_ADRERR;
+	bool cached = pcache_find(vn->ino, idx) != NULL;
+	int err = pcache_get(vfs_root, vn->ino, idx, &page);
+	if (err)
+		return err == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
+	if (cached)
+		fault_stats.pcache_hit++;
+	else
+		fault_stats.disk_read++;
+	bool shared = v->flags & VMA_SHARED;
+	if (write && !shared)
+		return fault_copy(v, pte, page);
+	pcache_pin(page);
+	if (write) {
+		pcache_set_dirty(page);
+		fault_stats.shared_dirty++;
+	}
+	*pte = page_pa(page) | mm_pte_bits(v, true, write);
+	if (!write)
+		fault_around(v, va, pte, vn->ino, npages);
+	return FAULT_DONE;
+}
+
+/* Shared anonymous memory: the object's page, made on first use. */
+static enum fault_result fault_shm(const struct vma *v, uint64_t va, uint64_t *pte, bool write)
+{
+	struct shm *s = mm_vma_shm(v);
+	uint64_t idx = v->pgoff + ((va - v->start) >> X86_PAGE_SHIFT);
+
+	if (idx >= shm_npages(s))
+		return FAULT_BUS_ADRERR;
+	bool fresh = !shm_page(s, idx, false);
+	uint64_t pa = shm_page(s, idx, true);
+	if (!pa)
+		return FAULT_OOM;
+	if (fresh)
+		fault_stats.anon_zero++;
+	*pte = pa | mm_pte_bits(v, true, write);
+	return FAULT_DONE;
+}
+
+/* A store to a present, read-only page of a writable VMA: the first store
+ * to a shared file page (now dirty), or copy on write of a private one. */
+static enum fault_result fault_write_protected(const struct vma *v, uint64_t va, uint64_t *pte)
+{
+	uint64_t old = *pte;
+
+	if (!(old & MM_PTE_OBJ)) {
+		/* an anonymous page is ours alone: just let it be written */
+		*pte = old | X86_PTE_W;
+		arch_invlpg(va);
+		return FAULT_DONE;
+	}
+	uint8_t *page = mm_pte_page(old);
+	if (mm_vma_shm(v)) {
+		*pte = old | X86_PTE_W;
+	} else if (v->flags & VMA_SHARED) {
+		pcache_set_dirty(page);
+		*pte = old | X86_PTE_W;
+		fault_stats.shared_dirty++;
+	} else {
+		enum fault_result r = fault_copy(v, pte, page);
+		if (r != FAULT_DONE)
+			return r;
+		pcache_unpin(page);   /* private: never dirty */
+	}
+	arch_invlpg(va);
+	return FAULT_DONE;
+}
+
+static enum fault_result fault_classify(struct proc *p, uint64_t addr, uint64_t error,
+					const struct vma **out)
+{
+	const struct vma *v = vma_find(&p->vmas, addr);
+
+	if (!v) {
+		/* below a stack: grow it, within RLIMIT_STACK */
+		unsigned i = vma_index_from(&p->vmas, addr);
+		const struct vma *up = i < p->vmas.n ? &p->vmas.v[i] : NULL;
+		if (!up || !(up->flags & VMA_GROWSDOWN))
+			return FAULT_SEGV_MAPERR;
+		uint64_t limit = p->rlim[RLIMIT_STACK].cur;
+		if (up->flags & VMA_STACK && limit != RLIM_INFINITY && UVM_STACK_TOP - addr > limit)
+			return FAULT_SEGV_MAPERR;
+		if (vma_expand_down(&p->vmas, addr))
+			return FAULT_SEGV_MAPERR;
+		fault_stats.stack_grow++;
+		v = vma_find(&p->vmas, addr);
+	}
+	*out = v;
+	/* x86 pages cannot be write-only or execute-only: any access right
+	 * implies reading (Linux on x86 behaves the same). */
+	if (!(v->prot & VMA_PROT_MASK) || (error & X86_PF_W && !(v->prot & VMA_PROT_WRITE)) ||
+	    (error & X86_PF_I && !(v->prot & VMA_PROT_EXEC)))
+		return FAULT_SEGV_ACCERR;
+	return FAULT_DONE;
+}
+
+enum fault_result fault_handle(struct proc *p, uint64_t addr, uint64_t error)
+{
+	const struct vma *v;
+	uint64_t va = addr & ~PAGE_MASK;
+	enum fault_result r;
+	int err = 0;
+
+	if (addr >= UVM_TOP)
+		return FAULT_SEGV_MAPERR;
+	if ((r = fault_classify(p, addr, error, &v)) != FAULT_DONE)
+		return r;
+	uint64_t *pte = pgtable_pte_alloc(va, &err);
+	if (!pte)
+		return FAULT_OOM;
+	bool write = error & X86_PF_W;
+	uint64_t old = *pte;
+	if (old & X86_PTE_P) {
+		if (write && !(old & X86_PTE_W))
+			return fault_write_protected(v, va, pte);
+		/* already as wanted: a TLB entry older than the PTE */
+		arch_invlpg(va);
+		fault_stats.spurious++;
+		return FAULT_DONE;
+	}
+	if (old) {
+		/* a PROT_NONE page whose VMA allows access again */
+		*pte = (old & X86_PTE_ADDR) |
+		       mm_pte_bits(v, old & MM_PTE_OBJ,
+				   !(old & MM_PTE_OBJ) || ((v->flags & VMA_SHARED) && write));
+		return FAULT_DONE;
+	}
+	if (!v->file)
+		return fault_anon(v, pte);
+	return mm_vma_shm(v) ? fault_shm(v, va, pte, write) : fault_file(v, va, pte, write);
+}

@@ -1,0 +1,279 @@
+/* Address spaces: the VMA set's hooks and the page-table work that follows
+ * each VMA change (kernel/mm.h draws the PTE kinds). */
+#include "kernel/mm.h"
+
+#include "kernel/fault.h"
+#include "kernel/file.h"
+#include "kernel/pcache.h"
+#include "kernel/proc.h"
+#include "lib/errno.h"
+#include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
+#include "mm/uvm.h"
+
+#define PAGE_MASK (X86_PAGE_SIZE - 1)
+
+static void mm_file_get(void *ctx, void *file)
+{
+	(void)ctx;
+	((struct file *)file)->refs++;
+}
+
+static void mm_file_put(void *ctx, void *file)
+{
+	(void)ctx;
+	file_put(file);
+}
+
+static void mm_unmapped(void *ctx, const struct vma *piece)
+{
+	(void)ctx;
+	mm_zap(piece, piece->start, piece->end);
+}
+
+static const struct vma_ops mm_vma_ops = {
+	.file_get = mm_file_get,
+	.file_put = mm_file_put,
+	.unmapped = mm_unmapped,
+};
+
+void mm_init(struct proc *p)
+{
+	vma_set_init(&p->vmas, &mm_vma_ops, p->vma_store, PROC_VMA_MAX, UVM_TASK_SIZE);
+	/* Linux's stack_guard_gap: 256 pages kept free below a stack. */
+	p->vmas.guard_gap = 256ull << 12;
+}
+
+void mm_destroy(struct proc *p)
+{
+	vma_set_destroy(&p->vmas);
+}
+
+struct vnode *mm_vma_vnode(const struct vma *v)
+{
+	return v->file ? ((struct file *)v->file)->vn : NULL;
+}
+
+struct shm *mm_vma_shm(const struct vma *v)
+{
+	const struct file *f = v->file;
+
+	return f && f->kind == FILE_SHM ? f->shm : NULL;
+}
+
+struct mm_trunc {
+	uint32_t ino;
+	uint64_t first;   /* first page index wholly past the end */
+};
+
+void mm_file_truncated(uint32_t ino, uint64_t size)
+{
+	struct proc *p = proc_current;
+	uint64_t first = (size + PAGE_MASK) >> X86_PAGE_SHIFT;
+
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->vmas.n; i++) {
+		const struct vma *v = &p->vmas.v[i];
+		struct vnode *vn = mm_vma_vnode(v);
+		uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
+		if (!vn || vn->ino != ino || v->pgoff + pages <= first)
+			continue;
+		uint64_t from = first > v->pgoff ? v->start + ((first - v->pgoff) << X86_PAGE_SHIFT)
+						 : v->start;
+		mm_zap(v, from, v->end);
+	}
+}
+
+uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write)
+{
+	uint64_t soft = pcache ? MM_PTE_OBJ : 0;
+
+	if (!(v->prot & VMA_PROT_MASK))
+		return soft | MM_PTE_PROTNONE;
+	uint64_t bits = X86_PTE_P | X86_PTE_U | soft | proc_prot_pte(v->prot);
+	if (!write)
+		bits &= ~X86_PTE_W;
+	return bits;
+}
+
+uint8_t *mm_pte_page(uint64_t pte)
+{
+	return phys_to_virt(pte & X86_PTE_ADDR);
+}
+
+/* Give back what one entry held. A page-cache page written through this
+ * entry (W set in a shared VMA) is dirty in the cache already; the last
+ * mapping to go writes it to the file, so munmap and exit lose nothing. */
+static void mm_release(const struct vma *v, uint64_t pte)
+{
+	if (!(pte & MM_PTE_OBJ)) {
+		page_free(pte & X86_PTE_ADDR);
+		return;
+	}
+	struct vnode *vn = mm_vma_vnode(v);
+	if (!vn)
+		return;   /* a shared anonymous object's page: the object's */
+	uint8_t *page = mm_pte_page(pte);
+	if (pcache_unpin(page))
+		pcache_writeback(vfs_root, page, vn->size);
+}
+
+static void mm_zap_one(uint64_t va, uint64_t *pte, void *ctx)
+{
+	uint64_t old = *pte;
+
+	*pte = 0;
+	if (old & X86_PTE_P)
+		arch_invlpg(va);
+	mm_release(ctx, old);
+}
+
+void mm_zap(const struct vma *v, uint64_t start, uint64_t end)
+{
+	pgtable_visit_range(start, end, mm_zap_one, (void *)v);
+}
+
+/* Writable only where it was: an anonymous page in a writable VMA, a cache
+ * page only if it is shared, writable and was already made dirty (W set:
+ * a clean one must fault once more to be marked dirty). */
+static void mm_reprotect_one(uint64_t va, uint64_t *pte, void *ctx)
+{
+	const struct vma *v = ctx;
+	uint64_t old = *pte;
+	bool pcache = old & MM_PTE_OBJ;
+	bool write = pcache ? (v->flags & VMA_SHARED) && (old & X86_PTE_W) : true;
+	uint64_t val = (old & X86_PTE_ADDR) | mm_pte_bits(v, pcache, write);
+
+	if (val == old)
+		return;
+	*pte = val;
+	if (old & X86_PTE_P)
+		arch_invlpg(va);
+}
+
+void mm_reprotect(const struct vma *v, uint64_t start, uint64_t end)
+{
+	pgtable_visit_range(start, end, mm_reprotect_one, (void *)v);
+}
+
+/* An entry moved by mm_move_ptes in this call: when source and destination
+ * share a page table, the walk of the source may meet it again. */
+#define MM_PTE_MOVED X86_PTE_AVL11
+
+struct mm_move {
+	uint64_t delta;    /* to - from, modulo 2^64 */
+	int err;
+};
+
+static void mm_move_one(uint64_t va, uint64_t *pte, void *ctx)
+{
+	struct mm_move *m = ctx;
+	uint64_t old = *pte;
+	int err = 0;
+
+	if (m->err || (old & MM_PTE_MOVED))
+		return;
+	uint64_t *dst = pgtable_pte_alloc(va + m->delta, &err);
+	if (!dst) {
+		m->err = err;
+		return;
+	}
+	*dst = old | MM_PTE_MOVED;
+	*pte = 0;
+	if (old & X86_PTE_P)
+		arch_invlpg(va);
+}
+
+static void mm_unmark_one(uint64_t va, uint64_t *pte, void *ctx)
+{
+	(void)va, (void)ctx;
+	if (*pte & MM_PTE_MOVED)
+		*pte &= ~MM_PTE_MOVED;
+}
+
+int mm_move_ptes(uint64_t from, uint64_t to, uint64_t len)
+{
+	struct mm_move m = { to - from, 0 };
+
+	pgtable_visit_range(from, from + len, mm_move_one, &m);
+	pgtable_visit_range(to, to + len, mm_unmark_one, NULL);
+	return m.err;
+}
+
+int mm_populate(struct proc *p, uint64_t start, uint64_t end, bool strict)
+{
+	for (uint64_t va = start; va < end; va += X86_PAGE_SIZE) {
+		const struct vma *v = vma_find(&p->vmas, va);
+		if (!v)
+			return -ENOMEM;
+		if (!(v->prot & VMA_PROT_MASK)) {
+			if (strict)
+				return -ENOMEM;
+			va = v->end - X86_PAGE_SIZE;   /* nothing to fault in */
+			continue;
+		}
+		bool write = (v->prot & VMA_PROT_WRITE) && !(v->flags & VMA_SHARED);
+		const uint64_t *slot;
+		if (pgtable_pte_slot(va, &slot) == 0 && (*slot & X86_PTE_P) &&
+		    (!write || (*slot & X86_PTE_W)))
+			continue;
+		enum fault_result r = fault_handle(p, va, X86_PF_U | (write ? X86_PF_W : 0));
+		if (r == FAULT_OOM)
+			return -ENOMEM;
+		if (r != FAULT_DONE)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+struct mm_wb {
+	const struct vma *v;
+	struct vnode *vn;
+	int err;
+};
+
+/* A dirty page is written and its entry made read-only again, so the next
+ * store marks it dirty anew; if another entry maps it too, that one may
+ * still write unseen, so the page stays dirty (written again later). */
+static void mm_writeback_one(uint64_t va, uint64_t *pte, void *ctx)
+{
+	struct mm_wb *w = ctx;
+	uint64_t old = *pte;
+
+	if ((old & (MM_PTE_OBJ | X86_PTE_W)) != (MM_PTE_OBJ | X86_PTE_W))
+		return;
+	uint8_t *page = mm_pte_page(old);
+	int err = pcache_writeback(vfs_root, page, w->vn->size);
+	if (err) {
+		if (!w->err)
+			w->err = err;
+		return;
+	}
+	if (pcache_maps(page) > 1) {
+		pcache_set_dirty(page);
+		return;
+	}
+	*pte = old & ~X86_PTE_W;
+	arch_invlpg(va);
+}
+
+int mm_writeback(const struct vma *v, uint64_t start, uint64_t end)
+{
+	struct mm_wb w = { v, mm_vma_vnode(v), 0 };
+
+	if (!w.vn || !(v->flags & VMA_SHARED))
+		return 0;
+	pgtable_visit_range(start, end, mm_writeback_one, &w);
+	return w.err;
+}
+
+uint64_t mm_total_pages(const struct proc *p)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < p->vmas.n; i++)
+		n += (p->vmas.v[i].end - p->vmas.v[i].start) >> X86_PAGE_SHIFT;
+	return n;
+}

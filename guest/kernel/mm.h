@@ -1,0 +1,69 @@
+/* A process's address space: its VMA set (mm/vma.h) and the page tables
+ * that follow it. Pages under a VMA are of two kinds, told apart by a
+ * software bit in the PTE:
+ *
+ *   kind         | PTE                          | owner
+ *   -------------+------------------------------+---------------------------
+ *   anonymous    | own page, W as the VMA says  | the PTE (freed with it)
+ *   page cache   | MM_PTE_OBJ, the cached       | the page cache; the PTE
+ *                | file page itself             | holds a pin (pcache_pin)
+ *   shared anon  | MM_PTE_OBJ, the object's     | the object (mm/shm.h)
+ *                | page, W as the VMA says      |
+ *
+ * A page-cache page is writable only in a MAP_SHARED VMA and only after a
+ * write fault marked it dirty; in a MAP_PRIVATE VMA it is read-only and a
+ * write copies it to an anonymous page (copy on write). Under PROT_NONE a
+ * page keeps its entry with P clear and MM_PTE_PROTNONE set, as Linux's
+ * _PAGE_PROTNONE does, so its contents survive until access is granted
+ * again. */
+#ifndef GUEST_KERNEL_MM_H
+#define GUEST_KERNEL_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mm/vma.h"
+#include "x86.h"
+
+#define MM_PTE_OBJ      X86_PTE_AVL9
+#define MM_PTE_PROTNONE X86_PTE_AVL10
+
+struct proc;
+struct file;
+
+/* An empty address space bound to p (ops: file references, unmapping). */
+void mm_init(struct proc *p);
+/* Everything unmapped: dirty shared pages written back, pages freed. */
+void mm_destroy(struct proc *p);
+/* The PTE bits (P, U, W, NX, software) for a page of kind pcache mapped
+ * under v; write: the page may be written now (dirty, or anonymous). */
+uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write);
+/* The page-cache page under a PTE, by its kernel address. */
+uint8_t *mm_pte_page(uint64_t pte);
+/* Drop the pages of [start, end) in v (munmap, MADV_DONTNEED): entries
+ * cleared, anonymous pages freed, cache pages unpinned and written back
+ * when they were the last mapping of dirty data. */
+void mm_zap(const struct vma *v, uint64_t start, uint64_t end);
+/* New protection for the entries of [start, end), all under v. */
+void mm_reprotect(const struct vma *v, uint64_t start, uint64_t end);
+/* Move the entries of [from, from + len) to [to, to + len) (mremap). */
+int mm_move_ptes(uint64_t from, uint64_t to, uint64_t len);
+/* Fault in every page of [start, end) that is not there yet, as a write
+ * where the VMA is private and writable (Linux's populate). Stops at the
+ * first page that cannot be had: 0 or -ENOMEM/-EFAULT. PROT_NONE VMAs
+ * are skipped, or with strict (mlock) are -ENOMEM, as in Linux. */
+int mm_populate(struct proc *p, uint64_t start, uint64_t end, bool strict);
+/* Write back the dirty shared file pages mapped in [start, end) of v. */
+int mm_writeback(const struct vma *v, uint64_t start, uint64_t end);
+/* Pages mapped by VMAs, for RLIMIT_AS. */
+uint64_t mm_total_pages(const struct proc *p);
+/* What a VMA maps: the vnode of a file (NULL for anything else), or the
+ * shared anonymous object (NULL for anything else). */
+struct vnode *mm_vma_vnode(const struct vma *v);
+struct shm *mm_vma_shm(const struct vma *v);
+/* ino's size went down to size: every mapping of its pages wholly past
+ * the new end is dropped (private copies too, as Linux's truncate does),
+ * so the next access there is SIGBUS. */
+void mm_file_truncated(uint32_t ino, uint64_t size);
+
+#endif
