@@ -39,6 +39,7 @@ static uint32_t nused;        /* entries ever handed out: [0, nused) */
 static uint32_t hand;
 static bool ready;
 static struct pcache_stats stats;
+static uint32_t ndirty;       /* entries with dirty set */
 /* The page after the last one asked for: a miss there is sequential. */
 static uint32_t seq_ino;
 static uint64_t seq_next;
@@ -89,7 +90,10 @@ static void pcache_unlink(struct pcache_ent *e)
 		link = &ent[*link].next;
 	*link = e->next;
 	e->ino = 0;
-	e->dirty = 0;   /* the file's bytes there are gone (truncate, unlink) */
+	if (e->dirty) {   /* the file's bytes there are gone (truncate, unlink) */
+		e->dirty = 0;
+		ndirty--;
+	}
 }
 
 /* A free entry, with a page: a never-used one while there are any, then
@@ -248,8 +252,10 @@ void pcache_set_dirty(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
 
-	if (e && e->ino)
+	if (e && e->ino && !e->dirty) {
 		e->dirty = 1;
+		ndirty++;
+	}
 }
 
 uint32_t pcache_maps(const uint8_t *page)
@@ -277,6 +283,7 @@ static int pcache_write_ent(struct ext2_fs *fs, struct pcache_ent *e, uint64_t s
 	}
 	stats.writebacks++;
 	e->dirty = 0;
+	ndirty--;
 	return 0;
 }
 
@@ -291,7 +298,7 @@ int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size)
 {
 	int err = 0;
 
-	for (uint32_t i = 0; i < nused; i++)
+	for (uint32_t i = 0; ndirty && i < nused; i++)
 		if (ent[i].ino == ino && ent[i].dirty) {
 			int e = pcache_write_ent(fs, &ent[i], size);
 			if (e && !err)
@@ -309,7 +316,7 @@ void pcache_reset(void)
 	}
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		pbucket[i] = NIL;
-	nused = hand = 0;
+	nused = hand = ndirty = 0;
 	stats.pages = 0;
 	ready = false;
 }

@@ -36,16 +36,30 @@ int vfs_mount_root(void *dev, uint64_t dev_bytes, bool ro)
 	return 0;
 }
 
+/* Pages dirtied through shared mappings first: every file that has any
+ * is held open by its mapping, so its vnode knows the size to stop at. */
 int vfs_sync(void)
 {
-	return vfs_root ? ext2_sync(vfs_root) : 0;
+	int err = 0;
+
+	if (!vfs_root)
+		return 0;
+	for (uint32_t i = 0; i < VFS_VNODES; i++)
+		if (vnodes[i].ino && (vnodes[i].mode & EXT2_S_IFMT) == EXT2_S_IFREG) {
+			int e = pcache_sync(vfs_root, vnodes[i].ino, vnodes[i].size);
+			if (e && !err)
+				err = e;
+		}
+	int e = ext2_sync(vfs_root);
+	return err ? err : e;
 }
 
 void vfs_shutdown(void)
 {
 	if (!vfs_root)
 		return;
-	ext2_unmount(vfs_root);   /* nothing to do about a failure now */
+	vfs_sync();               /* nothing to do about a failure now */
+	ext2_unmount(vfs_root);
 	vfs_root = NULL;
 	pcache_reset();
 }
