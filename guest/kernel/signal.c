@@ -112,7 +112,9 @@ void signal_raise(int sig, const struct sig_info *info)
 	if (handler == SIG_IGN || (handler == SIG_DFL && sig_default_ignored(sig)))
 		return;
 	if (!(s->pending & SIG_BIT(sig)))
-		s->info[sig] = *info;   /* standard signals do not queue */
+		s->info[sig] = *info;
+	else if (sig >= SIGRTMIN && s->queued[sig] < SIG_QUEUE_MAX)
+		s->queued[sig]++;   /* real-time signals queue; standard ones do not */
 	s->pending |= SIG_BIT(sig);
 	signal_recalc();
 }
@@ -160,10 +162,11 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 	fr.uc.sigmask = s->blocked;
 	fr.info.signo = sig;
 	fr.info.code = si->code;
-	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)
-		fr.info.addr = si->addr;
-	else
+	/* sent by a process (kill, tgkill: codes <= 0), or by a fault */
+	if (si->code <= 0)
 		fr.info.kill.pid = si->pid;
+	else
+		fr.info.addr = si->addr;
 
 	arch_fpu_save(fpu);
 	if (copy_to_user(fp_va, fpu, sizeof(fpu)) || copy_to_user(frame, &fr, sizeof(fr))) {
@@ -176,6 +179,7 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 		s->altstack.flags = SS_DISABLE;
 	}
 
+	uint64_t handler = act->handler;
 	s->blocked |= act->mask;
 	if (!(act->flags & SA_NODEFER))
 		s->blocked |= SIG_BIT(sig);
@@ -189,7 +193,7 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 	f->rdx = frame + __builtin_offsetof(struct rt_sigframe, uc);
 	f->rax = 0;
 	f->rsp = frame;
-	f->rip = act->handler;
+	f->rip = handler;
 	f->rflags &= ~(X86_RFLAGS_TF | X86_RFLAGS_DF | X86_RFLAGS_RF | X86_RFLAGS_AC);
 	f->cs = ASM_SEL_UCODE_RPL3;
 	f->ss = ASM_SEL_UDATA_RPL3;
@@ -208,7 +212,10 @@ static void signal_deliver(struct trap_frame *f)
 	}
 	int sig = __builtin_ctzll(ready) + 1;
 	struct sig_info si = s->info[sig];
-	s->pending &= ~SIG_BIT(sig);
+	if (s->queued[sig])
+		s->queued[sig]--;   /* another instance stays pending */
+	else
+		s->pending &= ~SIG_BIT(sig);
 	uint64_t handler = s->action[sig].handler;
 	if (handler == SIG_DFL) {
 		if (!sig_default_ignored(sig)) {

@@ -37,7 +37,9 @@
 #define SIGTTOU   22
 #define SIGURG    23
 #define SIGWINCH  28
+#define SIGRTMIN  32
 #define SIG_NSIG  64
+#define SIG_QUEUE_MAX 32   /* further instances of one real-time signal */
 
 /* si_code values (include/uapi/asm-generic/siginfo.h). */
 #define SI_USER      0
@@ -98,7 +100,9 @@ struct sigstate {
 	struct k_sigaction action[SIG_NSIG + 1];   /* [1..64] */
 	uint64_t blocked;                          /* bit sig - 1 */
 	uint64_t pending;
-	struct sig_info info[SIG_NSIG + 1];        /* one per pending signal */
+	struct sig_info info[SIG_NSIG + 1];        /* the pending instance's */
+	uint8_t queued[SIG_NSIG + 1];              /* real-time: instances beyond
+						      the first (same info) */
 	struct k_stack altstack;                   /* flags: SS_DISABLE when none */
 };
 

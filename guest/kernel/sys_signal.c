@@ -36,6 +36,7 @@ long sys_rt_sigaction(struct syscall_frame *f)
 		if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (sig == SIGCHLD ||
 			sig == SIGCONT || sig == SIGURG || sig == SIGWINCH))) {
 			s->pending &= ~SIG_BIT(sig);
+			s->queued[sig] = 0;
 			signal_recalc();
 		}
 	}

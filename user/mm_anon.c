@@ -1,0 +1,333 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "observe.h"
+
+#define HELPER static __attribute__((unused))
+/* ---- shared by the mm_* programs (each is one self-contained file) ---- */
+#define PG 4096UL
+
+/* Faults become observations: touch() arms a sigsetjmp, the handler records
+ * signal, si_code and si_addr and jumps back. An unexpected fault (not
+ * armed) restores the default action, so the retried access kills us. */
+static sigjmp_buf fault_jb;
+static volatile sig_atomic_t fault_armed;
+static volatile int fault_sig, fault_code;
+static void *volatile fault_addr;
+
+HELPER void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	fault_sig = sig;
+	fault_code = si->si_code;
+	fault_addr = si->si_addr;
+	if (fault_armed)
+		siglongjmp(fault_jb, 1);
+	signal(sig, SIG_DFL);
+}
+
+HELPER void catch_faults(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+HELPER const char *sig_name(int sig)
+{
+	static char b[16];
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGTERM: return "SIGTERM";
+	}
+	snprintf(b, sizeof(b), "signal %d", sig);
+	return b;
+}
+
+HELPER const char *code_name(int sig, int code)
+{
+	static char b[16];
+	if (code == SI_USER) return "SI_USER";
+	if (code == SI_TKILL) return "SI_TKILL";
+	if (code == SI_QUEUE) return "SI_QUEUE";
+	if (code == SI_KERNEL) return "SI_KERNEL";
+	if (sig == SIGSEGV && code == SEGV_MAPERR) return "SEGV_MAPERR";
+	if (sig == SIGSEGV && code == SEGV_ACCERR) return "SEGV_ACCERR";
+	if (sig == SIGBUS && code == BUS_ADRALN) return "BUS_ADRALN";
+	if (sig == SIGBUS && code == BUS_ADRERR) return "BUS_ADRERR";
+	if (sig == SIGBUS && code == BUS_OBJERR) return "BUS_OBJERR";
+	snprintf(b, sizeof(b), "si_code %d", code);
+	return b;
+}
+
+/* Reads (w == 0, value into *got) or writes v to the byte at p. "ok", or
+ * the signal, its si_code and whether si_addr was p. */
+HELPER const char *touch(void *p, int w, unsigned char v, unsigned char *got)
+{
+	static char desc[80];
+	volatile unsigned char *q = p;
+	fault_sig = 0;
+	if (sigsetjmp(fault_jb, 1) == 0) {
+		fault_armed = 1;
+		if (w) {
+			*q = v;
+		} else {
+			unsigned char x = *q;
+			if (got)
+				*got = x;
+		}
+		fault_armed = 0;
+		return "ok";
+	}
+	fault_armed = 0;
+	snprintf(desc, sizeof(desc), "%s %s%s", sig_name(fault_sig),
+		 code_name(fault_sig, fault_code),
+		 fault_addr == p ? " si_addr=ok" : " si_addr=WRONG");
+	return desc;
+}
+
+HELPER void rd(const char *what, void *p)
+{
+	unsigned char v = 0;
+	const char *r = touch(p, 0, 0, &v);
+	if (r[0] == 'o')
+		printf("%s: read %u\n", what, v);
+	else
+		printf("%s: %s\n", what, r);
+}
+
+HELPER void wr(const char *what, void *p, unsigned char v)
+{
+	printf("%s: %s\n", what, touch(p, 1, v, NULL));
+}
+
+/* Raw system calls, so the kernel's answer is seen, not libc's checks. */
+HELPER long rmmap(void *a, size_t len, int prot, int flags, int fd, long off)
+{
+	return syscall(SYS_mmap, a, len, prot, flags, fd, off);
+}
+
+/* mmap; prints "at expected" (or "mapped" when expect is NULL) or the errno. */
+HELPER char *mm(const char *what, void *expect, void *a, size_t len, int prot, int flags,
+		int fd, long off)
+{
+	long r = rmmap(a, len, prot, flags, fd, off);
+	if (r == -1) {
+		printf("%s: -1 %s\n", what, errname(errno));
+		return NULL;
+	}
+	if (!expect)
+		printf("%s: mapped\n", what);
+	else
+		printf("%s: %s\n", what, (void *)r == expect ? "at expected" : "mapped ELSEWHERE");
+	return (char *)r;
+}
+
+/* mincore as a string of 0/1, or the errno. */
+HELPER void resident(const char *what, void *p, size_t pages)
+{
+	unsigned char vec[64];
+	char s[65];
+	if (pages > 64)
+		pages = 64;
+	if (syscall(SYS_mincore, p, pages * PG, vec) != 0) {
+		printf("%s: mincore -1 %s\n", what, errname(errno));
+		return;
+	}
+	for (size_t i = 0; i < pages; i++)
+		s[i] = '0' + (vec[i] & 1);
+	s[pages] = 0;
+	printf("%s: mincore %s\n", what, s);
+}
+
+/* A PROT_NONE reservation: MAP_FIXED inside it gives addresses we chose. */
+HELPER char *reserve(size_t pages)
+{
+	long r = rmmap(NULL, pages * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (r == -1) {
+		printf("reserve %zu pages: -1 %s\n", pages, errname(errno));
+		fflush(stdout);
+		_exit(3);
+	}
+	return (char *)r;
+}
+
+HELPER int all_bytes(const unsigned char *p, size_t n, unsigned char v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+/* ---- end of shared part ---- */
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+#define RW (PROT_READ | PROT_WRITE)
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	catch_faults();
+	char *w = reserve(64);   /* window: all MAP_FIXED addresses are inside */
+	char *p;
+
+	printf("== lazy zero pages\n");
+	p = mm("mmap 4 pages anon", w + 4 * PG, w + 4 * PG, 4 * PG, RW, ANON | MAP_FIXED, -1, 0);
+	resident("untouched", p, 4);
+	rd("read page 1", p + PG + 17);
+	wr("write page 2", p + 2 * PG + 5, 0x5a);
+	resident("after read 1, write 2", p, 4);
+	printf("all four pages zero but one byte: %s\n",
+	       all_bytes((unsigned char *)p, 2 * PG + 5, 0) && p[2 * PG + 5] == 0x5a &&
+	       all_bytes((unsigned char *)p + 2 * PG + 6, 2 * PG - 6, 0) ? "ok" : "mismatch");
+
+	printf("== munmap\n");
+	memset(p, 0x11, 4 * PG);
+	show("munmap page 1", munmap(p + PG, PG));
+	rd("read unmapped page 1", p + PG + 100);
+	wr("write unmapped page 1", p + PG, 1);
+	rd("read page 0", p + 4095);
+	rd("read page 2", p + 2 * PG);
+	resident("mincore over the hole", p, 4);
+	resident("mincore page 2..3", p + 2 * PG, 2);
+	show("munmap the hole again", munmap(p + PG, PG));
+	show("munmap unaligned", syscall(SYS_munmap, p + 1, PG));
+	show("munmap length 0", syscall(SYS_munmap, p, 0));
+	show("munmap unaligned length (rounds up)", syscall(SYS_munmap, p + 3 * PG, 1));
+	rd("read page 3", p + 3 * PG);
+	show("munmap across 2^56", syscall(SYS_munmap, (void *)((1UL << 56) - PG), 0x10000));
+	show("munmap across the rest", munmap(p, 4 * PG));
+	rd("read page 0", p);
+
+	printf("== MAP_FIXED replaces\n");
+	p = mm("mmap fixed 4 pages", w + 8 * PG, w + 8 * PG, 4 * PG, RW, ANON | MAP_FIXED, -1, 0);
+	memset(p, 0x22, 4 * PG);
+	mm("mmap fixed over pages 1..2", p + PG, p + PG, 2 * PG, RW, ANON | MAP_FIXED, -1, 0);
+	rd("page 0 kept", p);
+	rd("page 1 fresh", p + PG);
+	rd("page 2 fresh", p + 2 * PG + 4095);
+	rd("page 3 kept", p + 3 * PG);
+	mm("mmap fixed unaligned", NULL, p + 100, PG, RW, ANON | MAP_FIXED, -1, 0);
+	mm("mmap fixed PROT_READ over page 3", p + 3 * PG, p + 3 * PG, PG, PROT_READ,
+	   ANON | MAP_FIXED, -1, 0);
+	wr("write page 3", p + 3 * PG, 1);
+	rd("read page 3", p + 3 * PG);
+
+	printf("== MAP_FIXED_NOREPLACE\n");
+	mm("noreplace over a mapping", NULL, p, PG, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	mm("noreplace overlapping the end", NULL, p + 3 * PG, 2 * PG, RW,
+	   ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	mm("noreplace over the reservation", NULL, w + 20 * PG, PG, RW,
+	   ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	show("munmap 20..24", munmap(w + 20 * PG, 4 * PG));
+	mm("noreplace into the hole", w + 20 * PG, w + 20 * PG, 4 * PG, RW,
+	   ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	rd("read it", w + 23 * PG);
+	mm("noreplace unaligned", NULL, w + 20 * PG + 1, PG, RW,
+	   ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	show("munmap 20..24", munmap(w + 20 * PG, 4 * PG));
+	mm("noreplace + fixed into the hole", w + 20 * PG, w + 20 * PG, PG, RW,
+	   ANON | MAP_FIXED | MAP_FIXED_NOREPLACE, -1, 0);
+
+	printf("== hints\n");
+	show("munmap 30..40", munmap(w + 30 * PG, 10 * PG));
+	char *h = mm("hint into the hole", w + 30 * PG, w + 30 * PG, 4 * PG, RW, ANON, -1, 0);
+	mm("unaligned hint (rounded down)", w + 34 * PG, w + 34 * PG + 100, 4 * PG, RW, ANON, -1, 0);
+	memset(w + 8 * PG, 0x33, PG);
+	h = mm("hint over a mapping", NULL, w + 8 * PG, 4 * PG, RW, ANON, -1, 0);
+	printf("  placed elsewhere: %s\n", h && h != w + 8 * PG ? "yes" : "no");
+	printf("  mapping under the hint intact: %s\n", w[8 * PG] == 0x33 ? "ok" : "mismatch");
+	if (h && h != w + 8 * PG) {
+		printf("  new mapping zero: %s\n", all_bytes((unsigned char *)h, 4 * PG, 0) ? "ok" : "mismatch");
+		show("  munmap it", munmap(h, 4 * PG));
+	}
+
+	printf("== MAP_POPULATE, MAP_LOCKED, MAP_NORESERVE, MAP_STACK\n");
+	p = mm("populate", w + 44 * PG, w + 44 * PG, 4 * PG, RW, ANON | MAP_FIXED | MAP_POPULATE, -1, 0);
+	resident("populate", p, 4);
+	printf("  zero: %s\n", all_bytes((unsigned char *)p, 4 * PG, 0) ? "ok" : "mismatch");
+	p = mm("locked", w + 48 * PG, w + 48 * PG, 4 * PG, RW, ANON | MAP_FIXED | MAP_LOCKED, -1, 0);
+	resident("locked", p, 4);
+	show("munlock", munlock(p, 4 * PG));
+	p = mm("noreserve", w + 52 * PG, w + 52 * PG, 4 * PG, RW, ANON | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	resident("noreserve", p, 4);
+	wr("noreserve write", p + PG, 7);
+	rd("noreserve read", p + PG);
+	p = mm("stack", w + 56 * PG, w + 56 * PG, 4 * PG, RW, ANON | MAP_FIXED | MAP_STACK, -1, 0);
+	wr("stack write", p + 3 * PG + 4095, 9);
+	rd("stack read", p + 3 * PG + 4095);
+	resident("stack", p, 4);
+
+	printf("== MAP_SHARED anonymous\n");
+	p = mm("shared anon", w + 60 * PG, w + 60 * PG, 2 * PG, RW,
+	       MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	rd("read", p + PG);
+	wr("write", p + PG, 42);
+	rd("read back", p + PG);
+
+	printf("== MAP_GROWSDOWN\n");
+	{
+		char *g = reserve(512);
+		/* g[0..8) PROT_NONE, g[8..500) hole, g[500..502) growsdown */
+		show("munmap hole", munmap(g + 8 * PG, 492 * PG));
+		show("munmap top", munmap(g + 502 * PG, 10 * PG));
+		char *s = mm("growsdown 2 pages", g + 500 * PG, g + 500 * PG, 2 * PG, RW,
+			     ANON | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+		wr("write top page", s + PG, 1);
+		wr("write 1 page below", s - PG + 8, 2);
+		rd("read it back", s - PG + 8);
+		wr("write 8 pages below", s - 8 * PG, 3);
+		rd("read between (zero)", s - 4 * PG);
+		resident("mincore of the grown part", s - 8 * PG, 10);
+		show("munmap 16 pages below (hole)", munmap(s - 24 * PG, 16 * PG));
+		/* An accessible mapping within the stack guard gap stops growth. */
+		mm("PROT_READ mapping 300 pages below", g + 200 * PG, g + 200 * PG, PG, PROT_READ,
+		   ANON | MAP_FIXED, -1, 0);
+		wr("write 100 pages below (guard gap)", s - 100 * PG, 4);
+		wr("write 290 pages below (guard gap)", s - 290 * PG, 4);
+		mm("shared + growsdown", NULL, NULL, PG, RW,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+		show("munmap", munmap(g, 512 * PG));
+	}
+
+	printf("== errors\n");
+	mm("length 0", NULL, NULL, 0, RW, ANON, -1, 0);
+	mm("neither shared nor private", NULL, NULL, PG, RW, MAP_ANONYMOUS, -1, 0);
+	mm("map type 0x0f", NULL, NULL, PG, RW, 0x0f | MAP_ANONYMOUS, -1, 0);
+	mm("shared_validate anonymous", NULL, NULL, PG, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1, 0);
+	mm("anon offset unaligned", NULL, NULL, PG, RW, ANON, -1, 100);
+	p = mm("anon fd ignored", NULL, NULL, PG, RW, ANON, 5, 0);
+	if (p)
+		munmap(p, PG);
+	p = mm("anon offset ignored", NULL, NULL, PG, RW, ANON, -1, 1L << 30);
+	if (p)
+		munmap(p, PG);
+	mm("length 1<<47", NULL, NULL, 1UL << 47, RW, ANON, -1, 0);
+	mm("length -4096", NULL, NULL, (size_t)-4096, RW, ANON, -1, 0);
+	mm("length -1", NULL, NULL, (size_t)-1, RW, ANON, -1, 0);
+	mm("fixed across 2^56", NULL, (void *)((1UL << 56) - PG), 2 * PG, RW, ANON | MAP_FIXED, -1, 0);
+	mm("fixed at 2^56", NULL, (void *)(1UL << 56), PG, RW, ANON | MAP_FIXED, -1, 0);
+	mm("noreplace across 2^56", NULL, (void *)((1UL << 56) - PG), 2 * PG, RW,
+	   ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	show("munmap window", munmap(w, 64 * PG));
+	return 0;
+}
