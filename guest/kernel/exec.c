@@ -47,7 +47,6 @@
 #define NAUXV     15
 #define CLK_TCK   100
 
-static struct proc init_proc;
 static uint8_t stack_image[STACK_IMAGE_MAX] __attribute__((aligned(16)));
 /* The ELF and program headers of a program on the disk: a copy of its
  * first page, because the page cache may reuse its pages while the
@@ -249,7 +248,7 @@ int exec_init(const char *path, const char *const *args, int nargs, const char *
 	      int nenv)
 {
 	const char *argv[EXEC_ARGS_MAX];
-	struct proc *p = &init_proc;
+	struct proc *p;
 	struct exec_src src;
 	const uint8_t *hdr;
 	struct elf_info info;
@@ -270,7 +269,9 @@ int exec_init(const char *path, const char *const *args, int nargs, const char *
 	err = syscall_arch_init(trap_kstack_top());
 	if (err)
 		return err;
-	p->pid = 1;
+	if (!(p = proc_init_alloc()))
+		return -ENOMEM;
+	p->kstack_top = trap_kstack_top();   /* the boot trap stack */
 	p->ppid = 0;
 	mm_init(p);
 	proc_limits_init(p);

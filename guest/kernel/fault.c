@@ -11,6 +11,7 @@
 #include "lib/errno.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
+#include "mm/pageref.h"
 #include "mm/pgtable.h"
 #include "mm/shm.h"
 #include "mm/uvm.h"
@@ -138,8 +139,19 @@ static enum fault_result fault_write_protected(const struct vma *v, uint64_t va,
 	uint64_t old = *pte;
 
 	if (!(old & MM_PTE_OBJ)) {
-		/* an anonymous page is ours alone: just let it be written */
-		*pte = old | X86_PTE_W;
+		/* anonymous: ours alone, or shared since fork (copy it) */
+		uint64_t pa = old & X86_PTE_ADDR;
+		if (pageref_count(pa) > 1) {
+			uint64_t copy = page_alloc();
+			if (!copy)
+				return FAULT_OOM;
+			page_copy(copy, pa);
+			*pte = copy | mm_pte_bits(v, false, true);
+			pageref_put(pa);
+			fault_stats.cow++;
+		} else {
+			*pte = old | X86_PTE_W;
+		}
 		arch_invlpg(va);
 		return FAULT_DONE;
 	}
@@ -214,10 +226,10 @@ enum fault_result fault_handle(struct proc *p, uint64_t addr, uint64_t error)
 	}
 	if (old) {
 		/* a PROT_NONE page whose VMA allows access again */
+		bool obj = old & MM_PTE_OBJ;
 		*pte = (old & X86_PTE_ADDR) |
-		       mm_pte_bits(v, old & MM_PTE_OBJ,
-				   !(old & MM_PTE_OBJ) || ((v->flags & VMA_SHARED) && write));
-		return FAULT_DONE;
+		       mm_pte_bits(v, obj, obj ? false : pageref_count(old & X86_PTE_ADDR) == 1);
+		return FAULT_DONE;   /* a write retries into the path above */
 	}
 	if (!v->file)
 		return fault_anon(v, pte);

@@ -4,6 +4,7 @@
 
 #include "fs/fs_hooks.h"
 #include "kernel/pipe.h"
+#include "kernel/proc.h"
 #include "kernel/syscall.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
@@ -155,16 +156,42 @@ static int64_t dir_read(struct file *f, uint64_t u, uint64_t n, uint64_t *pos)
 	return -EISDIR;
 }
 
+/* An empty pipe with writers (or a full one with readers) lets the other
+ * processes run until that changes; with nobody else runnable the wait
+ * could never end, and the call says -EAGAIN as a non-blocking one. */
 static int64_t pipe_file_read(struct file *f, uint64_t u, uint64_t n, uint64_t *pos)
 {
 	(void)pos;
-	return pipe_read(f->pipe, u, n);
+	for (;;) {
+		int64_t r = pipe_read(f->pipe, u, n);
+		if (r != -EAGAIN || f->flags & O_NONBLOCK || !proc_yield_to_other())
+			return r;
+	}
 }
 
+/* A blocking write writes everything, and up to PIPE_BUF bytes at once
+ * (never interleaved with another writer's); a write to a pipe nobody
+ * reads raises SIGPIPE, then fails with EPIPE. */
 static int64_t pipe_file_write(struct file *f, uint64_t u, uint64_t n, uint64_t *pos)
 {
+	uint64_t done = 0;
+
 	(void)pos;
-	return pipe_write(f->pipe, u, n);
+	for (;;) {
+		int64_t r = -EAGAIN;
+		if (n > PIPE_BUF || pipe_space(f->pipe) >= n - done || !pipe_readers(f->pipe))
+			r = pipe_write(f->pipe, u + done, n - done);
+		if (r > 0)
+			done += (uint64_t)r;
+		if (r == -EPIPE) {
+			struct sig_info si = { .code = SI_USER, .pid = proc_current->pid };
+			signal_raise(proc_current, SIGPIPE, &si);
+		}
+		if (done == n || (r < 0 && r != -EAGAIN))
+			return done ? (int64_t)done : r;
+		if (f->flags & O_NONBLOCK || !proc_yield_to_other())
+			return done ? (int64_t)done : -EAGAIN;
+	}
 }
 
 static const struct file_ops {

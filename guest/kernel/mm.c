@@ -2,6 +2,7 @@
  * each VMA change (kernel/mm.h draws the PTE kinds). */
 #include "kernel/mm.h"
 
+#include "arch/x86/syscall_arch.h"
 #include "kernel/fault.h"
 #include "kernel/file.h"
 #include "kernel/pcache.h"
@@ -9,6 +10,7 @@
 #include "lib/errno.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
+#include "mm/pageref.h"
 #include "mm/pgtable.h"
 #include "mm/uvm.h"
 
@@ -109,7 +111,8 @@ uint8_t *mm_pte_page(uint64_t pte)
 static void mm_release(const struct vma *v, uint64_t pte)
 {
 	if (!(pte & MM_PTE_OBJ)) {
-		page_free(pte & X86_PTE_ADDR);
+		if (pageref_put(pte & X86_PTE_ADDR))
+			page_free(pte & X86_PTE_ADDR);
 		return;
 	}
 	struct vnode *vn = mm_vma_vnode(v);
@@ -143,7 +146,9 @@ static void mm_reprotect_one(uint64_t va, uint64_t *pte, void *ctx)
 	const struct vma *v = ctx;
 	uint64_t old = *pte;
 	bool pcache = old & MM_PTE_OBJ;
-	bool write = pcache ? (v->flags & VMA_SHARED) && (old & X86_PTE_W) : true;
+	/* an anonymous page shared since fork stays read-only: copy on write */
+	bool write = pcache ? (v->flags & VMA_SHARED) && (old & X86_PTE_W)
+			    : pageref_count(old & X86_PTE_ADDR) == 1;
 	uint64_t val = (old & X86_PTE_ADDR) | mm_pte_bits(v, pcache, write);
 
 	if (val == old)
@@ -276,4 +281,72 @@ uint64_t mm_total_pages(const struct proc *p)
 	for (unsigned i = 0; i < p->vmas.n; i++)
 		n += (p->vmas.v[i].end - p->vmas.v[i].start) >> X86_PAGE_SHIFT;
 	return n;
+}
+
+struct mm_fork {
+	uint64_t child_pml4;
+	const struct vma *v;
+	int err;
+};
+
+/* One entry of the parent into the child. Anonymous pages are shared
+ * read-only and copied on the first write by either side; page-cache and
+ * shared-object pages are mapped as they are (the cache gets one more
+ * pin). A page that cannot be shared is copied now. */
+static void mm_fork_one(uint64_t va, uint64_t *pte, void *ctx)
+{
+	struct mm_fork *c = ctx;
+	uint64_t old = *pte;
+	int err = 0;
+
+	if (c->err)
+		return;
+	uint64_t *dst = pgtable_pte_alloc_in(c->child_pml4, va, &err);
+	if (!dst) {
+		c->err = err;
+		return;
+	}
+	if (old & MM_PTE_OBJ) {
+		if (mm_vma_vnode(c->v))
+			pcache_pin(mm_pte_page(old));
+		*dst = old;
+		return;
+	}
+	uint64_t pa = old & X86_PTE_ADDR;
+	if (!pageref_get(pa)) {
+		uint64_t copy = page_alloc();
+		if (!copy) {
+			c->err = -ENOMEM;
+			return;
+		}
+		page_copy(copy, pa);
+		*dst = copy | (old & ~X86_PTE_ADDR);
+		return;
+	}
+	if (old & X86_PTE_W)
+		*pte = old & ~X86_PTE_W;   /* TLB: the caller reloads CR3 once */
+	*dst = old & ~X86_PTE_W;
+}
+
+int mm_fork(struct proc *parent, struct proc *child)
+{
+	int err = vma_set_copy(&child->vmas, &parent->vmas);
+
+	if (err)
+		return err;
+	/* memory locks are not inherited (mlock(2)) */
+	for (unsigned i = 0; i < child->vmas.n; i++) {
+		uint64_t s = child->vmas.v[i].start, e = child->vmas.v[i].end;
+		if (child->vmas.v[i].flags & (VMA_LOCKED | VMA_LOCKONFAULT)) {
+			vma_set_flags(&child->vmas, s, e, 0, VMA_LOCKED | VMA_LOCKONFAULT, false, NULL);
+			i = vma_index_from(&child->vmas, e) - 1;
+		}
+	}
+	struct mm_fork c = { child->cr3, NULL, 0 };
+	for (unsigned i = 0; i < child->vmas.n && !c.err; i++) {
+		c.v = &child->vmas.v[i];
+		pgtable_visit_range(c.v->start, c.v->end, mm_fork_one, &c);
+	}
+	arch_load_cr3(parent->cr3);   /* the parent's write-protected entries */
+	return c.err;
 }

@@ -55,6 +55,10 @@ int mm_move_ptes(uint64_t from, uint64_t to, uint64_t len);
 int mm_populate(struct proc *p, uint64_t start, uint64_t end, bool strict);
 /* Write back the dirty shared file pages mapped in [start, end) of v. */
 int mm_writeback(const struct vma *v, uint64_t start, uint64_t end);
+/* fork: child (mm_init'ed, its PML4 in child->cr3) gets a copy of the
+ * parent's VMAs and entries; parent must be current. 0 or -ENOMEM (the
+ * child is then half-filled: destroy it). */
+int mm_fork(struct proc *parent, struct proc *child);
 /* Pages mapped by VMAs, for RLIMIT_AS. */
 uint64_t mm_total_pages(const struct proc *p);
 /* What a VMA maps: the vnode of a file (NULL for anything else), or the

@@ -88,3 +88,13 @@ int64_t pipe_write(struct pipe *p, uint64_t ubuf, uint64_t len)
 	}
 	return (int64_t)done;
 }
+
+uint64_t pipe_space(const struct pipe *p)
+{
+	return PIPE_CAP - p->len;
+}
+
+uint32_t pipe_readers(const struct pipe *p)
+{
+	return p->readers;
+}

@@ -12,6 +12,7 @@
 
 #define PIPE_PAGES 16u
 #define PIPES_MAX  32u
+#define PIPE_BUF   4096u   /* writes up to this size are atomic (pipe(7)) */
 
 struct pipe;
 
@@ -21,5 +22,8 @@ struct pipe *pipe_create(void);
 void pipe_release(struct pipe *p, bool write_end);
 int64_t pipe_read(struct pipe *p, uint64_t ubuf, uint64_t len);
 int64_t pipe_write(struct pipe *p, uint64_t ubuf, uint64_t len);
+/* Bytes a write would take now; read ends still open. */
+uint64_t pipe_space(const struct pipe *p);
+uint32_t pipe_readers(const struct pipe *p);
 
 #endif

@@ -33,8 +33,22 @@ struct rlimit64 {
 	uint64_t cur, max;
 };
 
+#define PROC_MAX 16   /* processes at once, zombies included */
+
+enum proc_state {
+	PROC_FREE,
+	PROC_RUNNABLE,   /* running, or ready to */
+	PROC_BLOCKED,    /* waiting for a child or a pipe: proc_wake */
+	PROC_ZOMBIE,     /* exited, not yet waited for */
+};
+
 struct proc {
 	int pid, ppid;
+	enum proc_state state;
+	int wstatus;             /* ZOMBIE: the wait status (exit << 8, or signal) */
+	uint64_t kstack_top;     /* its kernel stack: system calls and traps */
+	uint64_t kernel_rsp;     /* saved by sched_switch while another runs */
+	struct trap_frame fork_frame;   /* a new child's first return to user mode */
 	uint64_t cr3;            /* PML4 (physical) */
 	uint64_t brk_start;      /* page-aligned end of the program image */
 	uint64_t brk;            /* current break, as brk(2) reports it */
@@ -50,6 +64,7 @@ struct proc {
 };
 
 extern struct proc *proc_current;
+extern struct proc proc_table[PROC_MAX];
 extern bool proc_quiet;      /* "quiet" on the command line: no syscall log */
 
 /* Descriptors 0, 1 and 2 on the console, cwd "/". 0 or -errno. */
@@ -63,5 +78,25 @@ uint64_t proc_prot_pte(uint32_t prot);
  * the signal (the caller has printed why). */
 _Noreturn void proc_exit(int code);
 _Noreturn void proc_kill(int sig);
+
+/* The first process (pid 1): its kernel stack is the boot trap stack. */
+struct proc *proc_init_alloc(void);
+/* fork: a copy of the current process, runnable, returning 0 to user mode
+ * with every other register as in frame. The child's pid, or -errno. */
+int proc_fork(const struct trap_frame *frame);
+/* The process with this pid (not free), or NULL. */
+struct proc *proc_find(int pid);
+/* Give the CPU to another runnable process, if any (sched_yield); the
+ * current one stays runnable. proc_yield_to_other: false when there was
+ * none, so a caller waiting for another process knows it never will. */
+void proc_yield(void);
+bool proc_yield_to_other(void);
+/* The current process waits until proc_wake: false (and nothing waited)
+ * when no other process could ever run to wake it. */
+bool proc_block(void);
+void proc_wake(struct proc *p);
+/* wait4/waitid core: a zombie child matching pid (-1: any) is reaped into
+ * *wstatus and its pid returned; 0 with WNOHANG and none yet; -ECHILD. */
+int proc_wait(int pid, bool nohang, bool reap, int *wstatus);
 
 #endif

@@ -103,9 +103,9 @@ void signal_recalc(void)
 	signal_work = (s->pending & ~s->blocked) != 0;
 }
 
-void signal_raise(int sig, const struct sig_info *info)
+void signal_raise(struct proc *p, int sig, const struct sig_info *info)
 {
-	struct sigstate *s = &proc_current->sig;
+	struct sigstate *s = &p->sig;
 	uint64_t handler = s->action[sig].handler;
 
 	/* An ignored signal is discarded when sent, not when delivered. */
@@ -116,7 +116,8 @@ void signal_raise(int sig, const struct sig_info *info)
 	else if (sig >= SIGRTMIN && s->queued[sig] < SIG_QUEUE_MAX)
 		s->queued[sig]++;   /* real-time signals queue; standard ones do not */
 	s->pending |= SIG_BIT(sig);
-	signal_recalc();
+	if (p == proc_current)
+		signal_recalc();
 }
 
 static bool on_altstack(const struct sigstate *s, uint64_t sp)
@@ -201,7 +202,7 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 
 /* Deliver one pending, unblocked signal on f: its handler, or its default
  * action (ignore, or the end of the process). */
-static void signal_deliver(struct trap_frame *f)
+void signal_deliver(struct trap_frame *f)
 {
 	struct sigstate *s = &proc_current->sig;
 	uint64_t ready = s->pending & ~s->blocked;
@@ -252,16 +253,7 @@ _Noreturn void signal_deliver_syscall(struct syscall_frame *sf, const uint64_t *
 {
 	static struct trap_frame tf;
 
-	tf = (struct trap_frame){
-		.rbx = callee[0], .rbp = callee[1], .r12 = callee[2], .r13 = callee[3],
-		.r14 = callee[4], .r15 = callee[5],
-		.rdi = sf->arg[0], .rsi = sf->arg[1], .rdx = sf->arg[2], .r10 = sf->arg[3],
-		.r8 = sf->arg[4], .r9 = sf->arg[5], .rax = (uint64_t)ret,
-		/* what `syscall` leaves in RCX and R11 */
-		.rcx = sf->rip, .r11 = sf->rflags,
-		.vector = ~0ull,
-		.rip = sf->rip, .cs = sf->cs, .rflags = sf->rflags, .rsp = sf->rsp, .ss = sf->ss,
-	};
+	syscall_frame_full(sf, callee, ret, &tf);
 	signal_deliver(&tf);
 	trap_return(&tf);
 }

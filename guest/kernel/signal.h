@@ -112,8 +112,12 @@ struct sigstate {
 const char *signal_name(int sig);
 /* Fresh state: every action SIG_DFL, nothing blocked, no altstack. */
 void signal_init(struct sigstate *s);
-/* Raises sig on the current process (kill to itself, a fault). */
-void signal_raise(int sig, const struct sig_info *info);
+struct proc;
+/* Raises sig on p (kill, tgkill, SIGCHLD, SIGPIPE). */
+void signal_raise(struct proc *p, int sig, const struct sig_info *info);
+/* One pending, unblocked signal of the current process on f (its handler
+ * runs when f returns to user mode), or its default action. */
+void signal_deliver(struct trap_frame *f);
 /* A user-mode fault raised sig: delivered now, on this trap frame (the
  * handler runs when the frame returns), or the process dies. Blocked or
  * ignored fault signals kill as Linux's force_sig does. */

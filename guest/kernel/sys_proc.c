@@ -3,6 +3,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/syscall.h"
+#include "kernel/signal.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
 #include "mm/uvm.h"
@@ -71,7 +72,8 @@ long sys_set_tid_address(struct syscall_frame *f)
 long sys_sched_yield(struct syscall_frame *f)
 {
 	(void)f;
-	return 0;   /* nobody else to run */
+	proc_yield();
+	return 0;
 }
 
 static long rlimit_get(struct proc *p, uint64_t res, uint64_t uold)
@@ -122,4 +124,93 @@ long sys_prlimit64(struct syscall_frame *f)
 	if (f->arg[0] && (int64_t)f->arg[0] != proc_current->pid)
 		return -ESRCH;
 	return rlimit_set(proc_current, f->arg[1], f->arg[2], f->arg[3]);
+}
+
+#define CSIGNAL     0xff        /* clone: the exit signal */
+#define WNOHANG     0x00000001
+#define WUNTRACED   0x00000002
+#define WSTOPPED    WUNTRACED
+#define WEXITED     0x00000004
+#define WCONTINUED  0x00000008
+#define WNOWAIT     0x01000000
+#define WAIT_KNOWN  (WNOHANG | WUNTRACED | WCONTINUED | 0x20000000 | 0x40000000 | 0x80000000u)
+#define P_ALL  0
+#define P_PID  1
+#define P_PGID 2
+#define RUSAGE_BYTES 144
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+
+/* From sys_fork_entry (syscall_entry.S): fork, vfork (a copy too: the
+ * child may do anything vfork allows, and more), and clone with nothing
+ * but an exit signal. */
+long proc_fork_syscall(struct syscall_frame *sf, const uint64_t *callee)
+{
+	struct trap_frame tf;
+
+	if (sf->nr == SYS_clone && (sf->arg[0] & ~(uint64_t)CSIGNAL || sf->arg[1]))
+		return -EINVAL;   /* threads and the like: not here */
+	syscall_frame_full(sf, callee, 0, &tf);
+	return proc_fork(&tf);
+}
+
+long sys_wait4(struct syscall_frame *f)
+{
+	int pid = (int)f->arg[0], status;
+	uint64_t options = f->arg[2];
+
+	if (options & ~(uint64_t)WAIT_KNOWN)
+		return -EINVAL;
+	int r = proc_wait(pid == 0 || pid < -1 ? -1 : pid, options & WNOHANG, true, &status);
+	if (r > 0 && f->arg[1] && copy_to_user(f->arg[1], &status, sizeof(status)))
+		return -EFAULT;
+	if (r >= 0 && f->arg[3]) {
+		static const uint8_t zero[RUSAGE_BYTES];
+		if (copy_to_user(f->arg[3], zero, sizeof(zero)))
+			return -EFAULT;
+	}
+	return r;
+}
+
+/* siginfo_t as waitid fills it (include/uapi/asm-generic/siginfo.h) */
+struct waitid_info {
+	int32_t signo, errno_, code, pad;
+	int32_t pid;
+	uint32_t uid;
+	int32_t status;
+	uint8_t rest[128 - 28];
+};
+_Static_assert(sizeof(struct waitid_info) == 128, "siginfo_t");
+
+long sys_waitid(struct syscall_frame *f)
+{
+	uint64_t idtype = f->arg[0], options = f->arg[3];
+	int pid, status;
+
+	if (options & ~(uint64_t)(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT) ||
+	    !(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	if (idtype == P_ALL || idtype == P_PGID)
+		pid = -1;
+	else if (idtype == P_PID && (int)f->arg[1] > 0)
+		pid = (int)f->arg[1];
+	else
+		return -EINVAL;
+	int r = 0;
+	if (options & WEXITED)
+		r = proc_wait(pid, options & WNOHANG, !(options & WNOWAIT), &status);
+	else if (!(options & WNOHANG))
+		return -EDEADLK;   /* nothing ever stops or continues here */
+	if (r < 0)
+		return r;
+	struct waitid_info si = { 0 };
+	if (r > 0) {
+		si.signo = SIGCHLD;
+		si.pid = r;
+		si.code = status & 0x7f ? CLD_KILLED : CLD_EXITED;
+		si.status = status & 0x7f ? status & 0x7f : (status >> 8) & 0xff;
+	}
+	if (f->arg[2] && copy_to_user(f->arg[2], &si, sizeof(si)))
+		return -EFAULT;
+	return 0;
 }

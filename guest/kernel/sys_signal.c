@@ -120,19 +120,21 @@ long sys_sigaltstack(struct syscall_frame *f)
 	return 0;
 }
 
-/* One process: pid 0, -1 and our own reach it; anything else is ESRCH. */
+/* pid > 0: that process; 0 and -1: the caller (one process group, and
+ * kill(-1) would end init's children too: not modelled). */
 static long sig_send(uint64_t pid, uint64_t sig, int code)
 {
-	struct proc *p = proc_current;
+	struct proc *self = proc_current;
+	struct proc *p = (int64_t)pid > 0 ? proc_find((int)pid) : self;
 
 	if (sig > SIG_NSIG)
 		return -EINVAL;
-	if ((int64_t)pid != p->pid && (int64_t)pid != 0 && (int64_t)pid != -1)
+	if ((int64_t)pid < -1 || !p)
 		return -ESRCH;
-	if (!sig)
-		return 0;
-	struct sig_info si = { .code = code, .pid = p->pid };
-	signal_raise((int)sig, &si);
+	if (!sig || p->state == PROC_ZOMBIE)
+		return 0;   /* a zombie still exists, and ignores everything */
+	struct sig_info si = { .code = code, .pid = self->pid };
+	signal_raise(p, (int)sig, &si);
 	return 0;
 }
 

@@ -44,7 +44,11 @@ enum {
 	SYS_dup2 = 33,
 	SYS_nanosleep = 35,
 	SYS_getpid = 39,
+	SYS_clone = 56,
+	SYS_fork = 57,
+	SYS_vfork = 58,
 	SYS_exit = 60,
+	SYS_wait4 = 61,
 	SYS_kill = 62,
 	SYS_uname = 63,
 	SYS_fcntl = 72,
@@ -87,6 +91,7 @@ enum {
 	SYS_clock_nanosleep = 230,
 	SYS_exit_group = 231,
 	SYS_tgkill = 234,
+	SYS_waitid = 247,
 	SYS_openat = 257,
 	SYS_mkdirat = 258,
 	SYS_newfstatat = 262,
@@ -187,6 +192,11 @@ long sys_sched_yield(struct syscall_frame *f);
 long sys_getrlimit(struct syscall_frame *f);
 long sys_setrlimit(struct syscall_frame *f);
 long sys_prlimit64(struct syscall_frame *f);
+long sys_wait4(struct syscall_frame *f);
+long sys_waitid(struct syscall_frame *f);
+/* fork, vfork, clone: arch/x86/syscall_entry.S, then proc_fork_syscall */
+long sys_fork_entry(struct syscall_frame *f);
+long proc_fork_syscall(struct syscall_frame *sf, const uint64_t *callee);
 long sys_mmap(struct syscall_frame *f);
 long sys_munmap(struct syscall_frame *f);
 long sys_madvise(struct syscall_frame *f);

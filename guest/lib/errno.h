@@ -10,6 +10,7 @@
 #define ENOEXEC 8
 #define EBADF  9
 #define EIO 5
+#define ECHILD 10
 #define EAGAIN 11
 #define ENOMEM 12
 #define EACCES 13
@@ -31,6 +32,7 @@
 #define EMLINK 31
 #define EPIPE 32
 #define ERANGE 34
+#define EDEADLK 35
 #define ENAMETOOLONG 36
 #define ENOSYS 38
 #define ENOTEMPTY 39

@@ -20,10 +20,10 @@ static uint64_t *pgtable_table(uint64_t entry)
 
 /* Returns the entry for va at the level whose pages are 1 << leaf_shift,
  * or 0 with *err set. */
-static uint64_t *pgtable_walk(uint64_t va, unsigned leaf_shift, bool alloc, uint64_t user,
-			      int *err)
+static uint64_t *pgtable_walk_in(uint64_t root, uint64_t va, unsigned leaf_shift, bool alloc,
+				 uint64_t user, int *err)
 {
-	uint64_t *table = pgtable_table(arch_read_cr3());
+	uint64_t *table = pgtable_table(root);
 
 	for (unsigned shift = PGTABLE_TOP_SHIFT; shift > leaf_shift; shift -= PGTABLE_LEVEL_BITS) {
 		uint64_t *e = &table[(va >> shift) & (X86_PT_ENTRIES - 1)];
@@ -50,6 +50,12 @@ static uint64_t *pgtable_walk(uint64_t va, unsigned leaf_shift, bool alloc, uint
 		table = pgtable_table(*e);
 	}
 	return &table[(va >> leaf_shift) & (X86_PT_ENTRIES - 1)];
+}
+
+static uint64_t *pgtable_walk(uint64_t va, unsigned leaf_shift, bool alloc, uint64_t user,
+			      int *err)
+{
+	return pgtable_walk_in(arch_read_cr3(), va, leaf_shift, alloc, user, err);
 }
 
 /* Bits 63..47 all equal (SDM 3A 4.5): anything else would alias another
@@ -206,9 +212,14 @@ void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void
 
 uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
 {
+	return pgtable_pte_alloc_in(arch_read_cr3(), va, err);
+}
+
+uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
+{
 	if (!pgtable_canonical(va)) {
 		*err = -EINVAL;
 		return 0;
 	}
-	return pgtable_walk(va, X86_PAGE_SHIFT, true, X86_PTE_U, err);
+	return pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, true, X86_PTE_U, err);
 }

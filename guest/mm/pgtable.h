@@ -26,5 +26,8 @@ void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void
 /* The 4 KiB entry slot for user address va, allocating missing tables
  * (with the user bit): NULL and *err (-ENOMEM, -EEXIST, -EINVAL). */
 uint64_t *pgtable_pte_alloc(uint64_t va, int *err);
+/* The same in the space whose PML4 is at physical address pml4 (fork
+ * fills a child's tables while the parent's are current). */
+uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err);
 
 #endif

@@ -15,11 +15,14 @@
 
 uint64_t uvm_create(void)
 {
+	static uint64_t kernel_pml4;   /* current at the first call */
 	uint64_t pml4 = page_alloc();
 
+	if (!kernel_pml4)
+		kernel_pml4 = arch_read_cr3() & X86_PTE_ADDR;
 	if (!pml4)
 		return 0;
-	page_copy(pml4, arch_read_cr3() & X86_PTE_ADDR);
+	page_copy(pml4, kernel_pml4);
 	return pml4;
 }
 

@@ -25,7 +25,8 @@
 #define UVM_MMAP_TOP    0x00007ff000000000ull
 
 /* A new address space (its PML4's physical address), or 0 if out of memory.
- * Must be called while the kernel's PML4 is current. */
+ * The first call must be made while the kernel's PML4 is current: later
+ * ones (fork) copy that one, not the caller's. */
 uint64_t uvm_create(void);
 /* A zeroed page at va in the current address space with PTE flags
  * (X86_PTE_U is added). 0, -ENOMEM or -EEXIST. */

@@ -109,6 +109,11 @@ uint64_t trap_kstack_top(void)
 	return tss.rsp[0];
 }
 
+void trap_set_kstack(uint64_t top)
+{
+	tss.rsp[0] = top;
+}
+
 void trap_init(void)
 {
 	tss.rsp[0] = (uint64_t)(rsp0_stack + STACK_SIZE);

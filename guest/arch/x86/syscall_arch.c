@@ -6,6 +6,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/hypercall.h"
 #include "arch/x86/syscall_arch.h"
+#include "arch/x86/trap.h"
 #include "mm/mm_hooks.h"
 #include "mm/pgtable.h"
 #include "mv_boot.h"
@@ -118,4 +119,24 @@ void arch_fpu_save(void *area)
 void arch_fpu_restore(const void *area)
 {
 	__asm__ volatile("fxrstorq (%0)" : : "r"(area) : "memory");
+}
+
+void arch_set_kstack(uint64_t top)
+{
+	syscall_kstack_top = top;
+	trap_set_kstack(top);
+}
+
+void syscall_frame_full(const struct syscall_frame *sf, const uint64_t *callee, long ret,
+			struct trap_frame *tf)
+{
+	*tf = (struct trap_frame){
+		.rbx = callee[0], .rbp = callee[1], .r12 = callee[2], .r13 = callee[3],
+		.r14 = callee[4], .r15 = callee[5],
+		.rdi = sf->arg[0], .rsi = sf->arg[1], .rdx = sf->arg[2], .r10 = sf->arg[3],
+		.r8 = sf->arg[4], .r9 = sf->arg[5], .rax = (uint64_t)ret,
+		.rcx = sf->rip, .r11 = sf->rflags,
+		.vector = ~0ull,
+		.rip = sf->rip, .cs = sf->cs, .rflags = sf->rflags, .rsp = sf->rsp, .ss = sf->ss,
+	};
 }

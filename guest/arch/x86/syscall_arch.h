@@ -27,6 +27,18 @@ _Static_assert(sizeof(struct syscall_frame) == 12 * 8, "syscall_entry.S pushes 7
  * 0 or -errno. */
 int syscall_arch_init(uint64_t kstack_top);
 _Noreturn void user_enter(uint64_t rip, uint64_t rsp);
+/* The kernel stack user-mode entries (system calls, exceptions) use from
+ * now on: a process switch. */
+void arch_set_kstack(uint64_t top);
+/* Save the callee-saved registers and RSP into *save_rsp, continue on
+ * new_rsp where an earlier arch_switch saved it (arch/x86/switch.S). */
+void arch_switch(uint64_t *save_rsp, uint64_t new_rsp);
+struct trap_frame;
+/* Every user register at a system call: the frame's own, the callee-saved
+ * ones (rbx rbp r12 r13 r14 r15) the entry code pushed, rax = ret, and
+ * RCX/R11 as `syscall` leaves them. */
+void syscall_frame_full(const struct syscall_frame *sf, const uint64_t *callee, long ret,
+			struct trap_frame *tf);
 void arch_set_fs_base(uint64_t base);
 /* CR3 load: `mov %cr3` or the MV_HC_LOAD_CR3 hypercall (docs/syscalls.md). */
 void arch_load_cr3(uint64_t cr3);

@@ -136,6 +136,24 @@ syscall_signal:
 	movq %rax, %rdx            /* the call's return value */
 	call signal_deliver_syscall
 
+/* long sys_fork_entry(struct syscall_frame *f): fork, vfork and clone.
+ * The child needs every user register, and the callee-saved ones are
+ * only still in the registers here: push them (as rbx rbp r12..r15 upward)
+ * for proc_fork_syscall. The eighth word keeps RSP 16-byte aligned. */
+	.globl sys_fork_entry
+sys_fork_entry:
+	pushq %r15
+	pushq %r14
+	pushq %r13
+	pushq %r12
+	pushq %rbp
+	pushq %rbx
+	movq %rsp, %rsi
+	subq $8, %rsp
+	call proc_fork_syscall
+	addq $56, %rsp
+	ret
+
 /* _Noreturn void user_enter(uint64_t rip, uint64_t rsp)
  * First entry of a process: an iretq frame with IF set, as user code sees
  * it on Linux, and every register zeroed (the ELF ABI leaves them

@@ -26,6 +26,8 @@ struct trap_fault {
 void trap_init(void);
 /* Top of the stack exceptions from user mode (and system calls) run on. */
 uint64_t trap_kstack_top(void);
+/* Another process's kernel stack for the next entry from user mode. */
+void trap_set_kstack(uint64_t top);
 void trap_dispatch(struct trap_frame *f);
 const struct trap_fault *trap_last_fault(void);
 
