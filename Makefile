@@ -153,6 +153,7 @@ $(BUILD)/tests/test_guest_page: $(HG)/mm/page.o $(FAKE_MACHINE)
 $(BUILD)/tests/test_guest_pgtable: $(HG)/mm/page.o $(HG)/mm/pgtable.o $(FAKE_MACHINE)
 $(BUILD)/tests/test_guest_lib: $(HG)/lib/string.o $(HG)/lib/vsnprintf.o
 $(BUILD)/tests/test_guest_vma: $(HG)/mm/vma.o
+$(BUILD)/tests/test_guest_shm: $(HG)/mm/page.o $(HG)/mm/shm.o $(FAKE_MACHINE)
 # ext2 over an image file (fake_disk.c implements fs/fs_hooks.h).
 FAKE_DISK := $(BUILD)/tests/unit_guest/fake_disk.o
 EXT2_HG_OBJS := $(HG)/fs/ext2.o
@@ -163,6 +164,7 @@ EXT2_HG_OBJS += $(HG)/fs/ext2_dir.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_file.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_namei.o
 $(BUILD)/tests/test_guest_ext2: $(EXT2_HG_OBJS) $(FAKE_DISK)
+$(BUILD)/tests/test_guest_pcache: $(HG)/kernel/pcache.o $(EXT2_HG_OBJS) $(FAKE_DISK)
 
 DEMO_CMDLINE ?= selftest=all
 run: $(MAPVISOR) $(KERNEL)

@@ -311,8 +311,7 @@ void pcache_reset(void)
 {
 	for (uint32_t i = 0; i < nused; i++) {
 		fs_page_free(ent[i].page);
-		ent[i].ino = 0;
-		ent[i].page = NULL;
+		ent[i] = (struct pcache_ent){ .page = NULL };
 	}
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		pbucket[i] = NIL;

@@ -217,7 +217,8 @@ uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
 
 uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
 {
-	if (!pgtable_canonical(va)) {
+	/* user addresses only: the upper half's tables are the kernel's */
+	if (va >= PGTABLE_LOWER_END) {
 		*err = -EINVAL;
 		return 0;
 	}

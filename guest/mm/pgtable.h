@@ -23,8 +23,9 @@ int pgtable_pte_slot(uint64_t va, const uint64_t **slot);
  * flushing the TLB entry of what it changes is fn's job. */
 typedef void (*pgtable_visit_fn)(uint64_t va, uint64_t *pte, void *ctx);
 void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void *ctx);
-/* The 4 KiB entry slot for user address va, allocating missing tables
- * (with the user bit): NULL and *err (-ENOMEM, -EEXIST, -EINVAL). */
+/* The 4 KiB entry slot for user address va (lower half), allocating
+ * missing tables with the user bit: NULL and *err (-ENOMEM, -EEXIST,
+ * -EINVAL for anything outside the lower half). */
 uint64_t *pgtable_pte_alloc(uint64_t va, int *err);
 /* The same in the space whose PML4 is at physical address pml4 (fork
  * fills a child's tables while the parent's are current). */

@@ -390,6 +390,263 @@ START_TEST(pgtable_unmap_range_stops_at_the_end_of_the_lower_half)
 }
 END_TEST
 
+/* ---- pgtable_visit_range ------------------------------------------------ */
+
+#define VISIT_MAX 16
+
+struct visited {
+	unsigned n;
+	uint64_t va[VISIT_MAX], pte[VISIT_MAX];
+	uint64_t *slot[VISIT_MAX];
+};
+
+static void record_visit(uint64_t va, uint64_t *pte, void *ctx)
+{
+	struct visited *v = ctx;
+	ck_assert_uint_lt(v->n, VISIT_MAX);
+	v->va[v->n] = va;
+	v->pte[v->n] = *pte;
+	v->slot[v->n++] = pte;
+}
+
+/* A user page table slot that is not present but holds a page, as a
+ * PROT_NONE page's does (P clear, the address kept). */
+static void set_prot_none(uint64_t va, uint64_t pa)
+{
+	int err = 0;
+	uint64_t *slot = pgtable_pte_alloc(va, &err);
+	ck_assert_msg(slot, "pgtable_pte_alloc(%#lx): %d", va, err);
+	*slot = pa | X86_PTE_U;
+}
+
+/* Present pages, a PROT_NONE page and empty slots in three page tables,
+ * two of them 1 GiB apart: the visit gets exactly the nonzero entries in
+ * [start, end), each with its own slot, ascending; the ones outside stay
+ * unvisited, and nothing is flushed or changed. */
+START_TEST(pgtable_visit_range_visits_exactly_the_nonzero_entries_in_range_in_order)
+{
+	const uint64_t base = 0x0000000040000000ull;   /* 1 GiB, user */
+	const uint64_t far = base + (1ull << 30);
+	ck_assert_int_eq(pgtable_map(base, DATA, X86_PTE_W | X86_PTE_U), 0);          /* before */
+	ck_assert_int_eq(pgtable_map(base + PG, DATA + PG, X86_PTE_W | X86_PTE_U), 0);
+	set_prot_none(base + 3 * PG, DATA + 2 * PG);
+	ck_assert_int_eq(pgtable_map(base + 511 * PG, DATA + 3 * PG, X86_PTE_U), 0);   /* last of its PT */
+	ck_assert_int_eq(pgtable_map(base + 512 * PG, DATA + 4 * PG, X86_PTE_U), 0);   /* next PT */
+	ck_assert_int_eq(pgtable_map(far, DATA + 5 * PG, X86_PTE_U | X86_PTE_W), 0);   /* next PD */
+	ck_assert_int_eq(pgtable_map(far + PG, DATA + 6 * PG, X86_PTE_U), 0);          /* at end: out */
+	struct visited v = { 0 };
+	pgtable_visit_range(base + PG, far + PG, record_visit, &v);
+	ck_assert_uint_eq(v.n, 5);
+	const uint64_t want_va[] = { base + PG, base + 3 * PG, base + 511 * PG, base + 512 * PG, far };
+	const uint64_t want_pte[] = {
+	    (DATA + PG) | X86_PTE_P | X86_PTE_W | X86_PTE_U,
+	    (DATA + 2 * PG) | X86_PTE_U,   /* not present, still visited */
+	    (DATA + 3 * PG) | X86_PTE_P | X86_PTE_U,
+	    (DATA + 4 * PG) | X86_PTE_P | X86_PTE_U,
+	    (DATA + 5 * PG) | X86_PTE_P | X86_PTE_U | X86_PTE_W,
+	};
+	for (unsigned i = 0; i < 5; i++) {
+		ck_assert_msg(v.va[i] == want_va[i], "visit %u: va %#lx, want %#lx", i, v.va[i],
+			      want_va[i]);
+		ck_assert_msg(v.pte[i] == want_pte[i], "visit %u: pte %#lx, want %#lx", i, v.pte[i],
+			      want_pte[i]);
+		ck_assert_ptr_eq(v.slot[i], walk(want_va[i], 12));
+	}
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+	ck_assert_uint_eq(*walk(base, 12), DATA | X86_PTE_P | X86_PTE_W | X86_PTE_U);
+	ck_assert_uint_eq(*walk(far + PG, 12), (DATA + 6 * PG) | X86_PTE_P | X86_PTE_U);
+}
+END_TEST
+
+/* An empty range, a range of empty slots, a range with no tables: no call. */
+START_TEST(pgtable_visit_range_of_empty_slots_calls_nothing)
+{
+	ck_assert_int_eq(pgtable_map(0x400000, DATA, X86_PTE_U), 0);
+	struct visited v = { 0 };
+	pgtable_visit_range(0x400000, 0x400000, record_visit, &v);   /* empty */
+	pgtable_visit_range(0x401000, 0x600000, record_visit, &v);   /* rest of the PT */
+	pgtable_visit_range(0x600000, 0x40000000, record_visit, &v); /* no PTs */
+	pgtable_visit_range(0x500000, 0x400000, record_visit, &v);   /* end before start */
+	ck_assert_uint_eq(v.n, 0);
+}
+END_TEST
+
+struct prot_change {
+	unsigned n;
+	uint64_t clear;
+};
+
+/* What mprotect does: drop a bit from every visited entry. */
+static void clear_bits(uint64_t va, uint64_t *pte, void *ctx)
+{
+	struct prot_change *c = ctx;
+	(void)va;
+	*pte &= ~c->clear;
+	c->n++;
+}
+
+START_TEST(pgtable_visit_range_lets_the_callback_rewrite_entries)
+{
+	const uint64_t base = 0x400000;
+	ck_assert_int_eq(pgtable_map(base, DATA, X86_PTE_W | X86_PTE_U), 0);
+	ck_assert_int_eq(pgtable_map(base + PG, DATA + PG, X86_PTE_W | X86_PTE_U), 0);
+	ck_assert_int_eq(pgtable_map(base + 2 * PG, DATA + 2 * PG, X86_PTE_W | X86_PTE_U), 0);
+	struct prot_change c = { 0, X86_PTE_W };
+	pgtable_visit_range(base, base + 2 * PG, clear_bits, &c);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_uint_eq(*walk(base, 12), DATA | X86_PTE_P | X86_PTE_U);
+	ck_assert_uint_eq(*walk(base + PG, 12), (DATA + PG) | X86_PTE_P | X86_PTE_U);
+	ck_assert_uint_eq(*walk(base + 2 * PG, 12), (DATA + 2 * PG) | X86_PTE_P | X86_PTE_W | X86_PTE_U);
+	/* P cleared (PROT_NONE): the entry keeps its page and is still visited */
+	c = (struct prot_change){ 0, X86_PTE_P };
+	pgtable_visit_range(base, base + PG, clear_bits, &c);
+	ck_assert_uint_eq(*walk(base, 12), DATA | X86_PTE_U);
+	uint64_t pte;
+	ck_assert_int_eq(pgtable_lookup(base, &pte), -ENOENT);
+	struct visited v = { 0 };
+	pgtable_visit_range(base, base + PG, record_visit, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.pte[0], DATA | X86_PTE_U);
+	ck_assert_uint_eq(fake.ninvlpg, 0);   /* flushing is the callback's job */
+}
+END_TEST
+
+/* The lower half with three pages far apart: found in order, the missing
+ * tables between them skipped (a page-at-a-time walk would not finish),
+ * and the walk allocates nothing. */
+START_TEST(pgtable_visit_range_skips_missing_tables_over_a_huge_range)
+{
+	const uint64_t a = 0x0000000000401000ull;
+	const uint64_t b = 0x0000200000000000ull;
+	const uint64_t c = 0x00007ffffffff000ull;   /* the last user page */
+	ck_assert_int_eq(pgtable_map(a, DATA, X86_PTE_U), 0);
+	ck_assert_int_eq(pgtable_map(b, DATA + PG, X86_PTE_U), 0);
+	set_prot_none(c, DATA + 2 * PG);
+	uint64_t before = allocated();
+	struct visited v = { 0 };
+	pgtable_visit_range(0, 0x0000800000000000ull, record_visit, &v);
+	ck_assert_uint_eq(v.n, 3);
+	ck_assert_uint_eq(v.va[0], a);
+	ck_assert_uint_eq(v.va[1], b);
+	ck_assert_uint_eq(v.va[2], c);
+	ck_assert_uint_eq(v.pte[2], (DATA + 2 * PG) | X86_PTE_U);
+	ck_assert_uint_eq(allocated(), before);
+}
+END_TEST
+
+/* Large pages are not 4 KiB entries: neither they nor what they map. */
+START_TEST(pgtable_visit_range_leaves_large_pages_alone)
+{
+	ck_assert_int_eq(pgtable_map_2m(VA_2M, DATA2M, X86_PTE_W), 0);
+	ck_assert_int_eq(pgtable_map(VA_2M + 2 * MiB, DATA, X86_PTE_W), 0);
+	struct visited v = { 0 };
+	pgtable_visit_range(VA_2M, VA_2M + 4 * MiB, record_visit, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.va[0], VA_2M + 2 * MiB);
+}
+END_TEST
+
+/* ---- pgtable_pte_alloc -------------------------------------------------- */
+
+START_TEST(pgtable_pte_alloc_allocates_missing_tables_with_the_user_bit)
+{
+	const uint64_t va = 0x0000000000403000ull;
+	uint64_t before = allocated();
+	int err = 1234;
+	uint64_t *slot = pgtable_pte_alloc(va, &err);
+	ck_assert_ptr_nonnull(slot);
+	ck_assert_uint_eq(allocated(), before + 3);
+	ck_assert_uint_eq(fake.npage_zero, 3);
+	for (unsigned l = 0; l < 3; l++) {
+		uint64_t e = *walk(va, shifts[l]);
+		ck_assert_msg((e & ~X86_PTE_ADDR) == (X86_PTE_P | X86_PTE_W | X86_PTE_U),
+			      "level %u entry %#lx: want P|W|U", l, e);
+		ck_assert(page_is_usable(e & X86_PTE_ADDR));
+	}
+	ck_assert_ptr_eq(slot, walk(va, 12));
+	ck_assert_uint_eq(*slot, 0);   /* the slot itself is left alone */
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+}
+END_TEST
+
+START_TEST(pgtable_pte_alloc_returns_the_slot_pgtable_pte_slot_finds)
+{
+	const uint64_t va = 0x0000000000403000ull;
+	int err = 0;
+	uint64_t *slot = pgtable_pte_alloc(va, &err);
+	ck_assert_ptr_nonnull(slot);
+	const uint64_t *found = NULL;
+	ck_assert_int_eq(pgtable_pte_slot(va, &found), 0);
+	ck_assert_ptr_eq(found, slot);
+	/* A store through it is a mapping */
+	*slot = DATA | X86_PTE_P | X86_PTE_U;
+	uint64_t pte;
+	ck_assert_int_eq(pgtable_lookup(va, &pte), 0);
+	ck_assert_uint_eq(pte, DATA | X86_PTE_P | X86_PTE_U);
+	/* Again, and for the neighbour: the same table, nothing allocated */
+	uint64_t before = allocated();
+	ck_assert_ptr_eq(pgtable_pte_alloc(va, &err), slot);
+	ck_assert_ptr_eq(pgtable_pte_alloc(va + PG, &err), slot + 1);
+	ck_assert_uint_eq(allocated(), before);
+}
+END_TEST
+
+START_TEST(pgtable_pte_alloc_sets_the_user_bit_on_existing_kernel_tables)
+{
+	ck_assert_int_eq(pgtable_map(0x400000, DATA, X86_PTE_W), 0);   /* tables without U */
+	uint64_t before = allocated();
+	int err = 0;
+	uint64_t *slot = pgtable_pte_alloc(0x401000, &err);
+	ck_assert_ptr_eq(slot, walk(0x401000, 12));
+	ck_assert_uint_eq(allocated(), before);
+	for (unsigned l = 0; l < 3; l++)
+		ck_assert_msg(*walk(0x401000, shifts[l]) & X86_PTE_U, "level %u lacks U", l);
+}
+END_TEST
+
+START_TEST(pgtable_pte_alloc_refuses_addresses_outside_the_lower_half)
+{
+	uint64_t before = allocated();
+	int err = 0;
+	ck_assert_ptr_null(pgtable_pte_alloc(0x0000800000000000ull, &err));
+	ck_assert_int_eq(err, -EINVAL);
+	err = 0;
+	ck_assert_ptr_null(pgtable_pte_alloc(0x8000000000001000ull, &err));
+	ck_assert_int_eq(err, -EINVAL);
+	err = 0;
+	ck_assert_ptr_null(pgtable_pte_alloc(0x00007fff00000000ull | (1ull << 52), &err));
+	ck_assert_int_eq(err, -EINVAL);
+	err = 0;   /* canonical, but the kernel's half */
+	ck_assert_ptr_null(pgtable_pte_alloc(0xffff800000123000ull, &err));
+	ck_assert_int_eq(err, -EINVAL);
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_uint_eq(*walk(0, 39), 0);
+	ck_assert_uint_eq(*walk(0xffff800000000000ull, 39), 0);   /* slot 256 untouched */
+	ck_assert_ptr_nonnull(pgtable_pte_alloc(0x00007ffffffff000ull, &err));   /* the last one */
+}
+END_TEST
+
+START_TEST(pgtable_pte_alloc_inside_a_2m_page_returns_eexist)
+{
+	const uint64_t va = 0x0000000040000000ull;   /* a user 2 MiB page */
+	ck_assert_int_eq(pgtable_map_2m(va, DATA2M, X86_PTE_W | X86_PTE_U), 0);
+	int err = 0;
+	ck_assert_ptr_null(pgtable_pte_alloc(va + 3 * PG, &err));
+	ck_assert_int_eq(err, -EEXIST);
+	ck_assert_uint_eq(*walk(va, 21) & X86_PTE_ADDR, DATA2M);   /* not split */
+}
+END_TEST
+
+START_TEST(pgtable_pte_alloc_without_free_pages_returns_enomem)
+{
+	while (page_alloc())
+		;
+	int err = 0;
+	ck_assert_ptr_null(pgtable_pte_alloc(0x400000, &err));
+	ck_assert_int_eq(err, -ENOMEM);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_pgtable");
@@ -422,6 +679,17 @@ int main(void)
 	    pgtable_map_2m_twice_returns_eexist,
 	    pgtable_map_4k_inside_2m_page_returns_eexist,
 	    pgtable_map_2m_over_page_table_returns_eexist,
+	    pgtable_visit_range_visits_exactly_the_nonzero_entries_in_range_in_order,
+	    pgtable_visit_range_of_empty_slots_calls_nothing,
+	    pgtable_visit_range_lets_the_callback_rewrite_entries,
+	    pgtable_visit_range_skips_missing_tables_over_a_huge_range,
+	    pgtable_visit_range_leaves_large_pages_alone,
+	    pgtable_pte_alloc_allocates_missing_tables_with_the_user_bit,
+	    pgtable_pte_alloc_returns_the_slot_pgtable_pte_slot_finds,
+	    pgtable_pte_alloc_sets_the_user_bit_on_existing_kernel_tables,
+	    pgtable_pte_alloc_refuses_addresses_outside_the_lower_half,
+	    pgtable_pte_alloc_inside_a_2m_page_returns_eexist,
+	    pgtable_pte_alloc_without_free_pages_returns_enomem,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		TCase *tc = tcase_create(t[i]->name);
