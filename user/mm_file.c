@@ -399,6 +399,23 @@ int main(int argc, char **argv)
 	show("msync", msync(s, 2 * PG, MS_SYNC));
 	show("munmap", munmap(s, 2 * PG));
 	show("open it again", open(at("mm_file.gone"), O_RDONLY));
+	/* pages never touched before the unlink: the data must still be
+	 * the file's, even after new files may have taken freed blocks */
+	fd = make_file("mm_file.orphan", 4 * PG);
+	s = (unsigned char *)mm("mmap private RO", NULL, NULL, 4 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	show("close", close(fd));
+	show("unlink", unlink(at("mm_file.orphan")));
+	fd = open(at("mm_file.other"), O_CREAT | O_EXCL | O_RDWR, 0644);
+	{
+		static unsigned char junk[4 * PG];
+		memset(junk, 0xee, sizeof(junk));
+		show("write another file", write(fd, junk, sizeof(junk)));
+	}
+	show("fsync it", fsync(fd));
+	printf("untouched pages after unlink: %s\n", okm(same_as_pat(s, 0, 4 * PG)));
+	show("munmap", munmap(s, 4 * PG));
+	show("close", close(fd));
+	show("unlink", unlink(at("mm_file.other")));
 
 	printf("== access modes and errors\n");
 	fd = open(at("mm_file.dat"), O_WRONLY);

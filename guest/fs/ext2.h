@@ -16,7 +16,9 @@
  * state, which reach the disk on ext2_sync() and ext2_unmount().
  *
  * Files and the other names below are raw inode numbers; no open-file
- * bookkeeping: ext2_unlink() frees an inode as soon as its last link goes. */
+ * bookkeeping: ext2_unlink() frees an inode as soon as its last link goes,
+ * unless the caller (which knows the file is still open) asks to keep it
+ * for ext2_orphan_release(), as Linux keeps an open unlinked inode. */
 #ifndef GUEST_FS_EXT2_H
 #define GUEST_FS_EXT2_H
 
@@ -143,6 +145,11 @@ int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size);
 int ext2_create(struct ext2_fs *fs, const char *path, uint16_t mode, uint32_t *ino);
 int ext2_mkdir(struct ext2_fs *fs, const char *path, uint16_t mode, uint32_t *ino);
 int ext2_unlink(struct ext2_fs *fs, const char *path);
+/* The same, but an inode that loses its last link stays allocated with no
+ * links (*orphan set) until ext2_orphan_release(). */
+int ext2_unlink_keep(struct ext2_fs *fs, const char *path, bool *orphan);
+/* Frees an inode ext2_unlink_keep left without links (no-op otherwise). */
+int ext2_orphan_release(struct ext2_fs *fs, uint32_t ino);
 int ext2_rmdir(struct ext2_fs *fs, const char *path);
 /* Replaces an existing target the way rename(2) does. */
 int ext2_rename(struct ext2_fs *fs, const char *from, const char *to);

@@ -15,7 +15,8 @@ static int file_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 		return err;
 	if (ext2_is_dir(in))
 		return -EISDIR;
-	if (!ext2_is_reg(in) || in->i_links_count == 0)
+	/* in use: linked, or an orphan kept for an open file (no dtime) */
+	if (!ext2_is_reg(in) || (in->i_links_count == 0 && in->i_dtime))
 		return -EINVAL;
 	return 0;
 }

@@ -90,18 +90,36 @@ int ext2_mkdir(struct ext2_fs *fs, const char *path, uint16_t mode, uint32_t *in
 	return make_node(fs, path, EXT2_S_IFDIR | (mode & EXT2_S_PERM), ino);
 }
 
-/* One name fewer for a non-directory; the last one frees it. */
-static int drop_link(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
+/* One name fewer for a non-directory; the last one frees it, unless the
+ * caller keeps it for an open file (*orphan then says so). */
+static int drop_link(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, bool *orphan)
 {
 	if (in->i_links_count)
 		in->i_links_count--;
 	in->i_ctime = fs_now();
-	if (in->i_links_count == 0)
+	if (in->i_links_count == 0 && !orphan)
 		return ext2_inode_release(fs, ino, in);
+	if (orphan)
+		*orphan = in->i_links_count == 0;
 	return ext2_inode_write(fs, ino, in);
 }
 
+int ext2_orphan_release(struct ext2_fs *fs, uint32_t ino)
+{
+	struct ext2_inode in;
+	int err = ext2_inode_read(fs, ino, &in);
+
+	if (err)
+		return err;
+	return in.i_links_count || in.i_dtime ? 0 : ext2_inode_release(fs, ino, &in);
+}
+
 int ext2_unlink(struct ext2_fs *fs, const char *path)
+{
+	return ext2_unlink_keep(fs, path, NULL);
+}
+
+int ext2_unlink_keep(struct ext2_fs *fs, const char *path, bool *orphan)
 {
 	struct ext2_inode din, in;
 	struct ext2_dir_loc loc;
@@ -125,7 +143,7 @@ int ext2_unlink(struct ext2_fs *fs, const char *path)
 	if (ext2_is_dir(&in))
 		return -EISDIR;
 	err = ext2_dir_remove(fs, dir, &din, &loc);
-	return err ? err : drop_link(fs, loc.ino, &in);
+	return err ? err : drop_link(fs, loc.ino, &in, orphan);
 }
 
 int ext2_rmdir(struct ext2_fs *fs, const char *path)
@@ -292,5 +310,5 @@ int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 		tgt.i_links_count = 0;
 		return ext2_inode_release(fs, nloc.ino, &tgt);
 	}
-	return drop_link(fs, nloc.ino, &tgt);
+	return drop_link(fs, nloc.ino, &tgt, NULL);
 }

@@ -229,10 +229,19 @@ struct vnode *vnode_get(uint32_t ino, const struct ext2_stat *st)
 	return free;
 }
 
+/* The last reference to an unlinked file frees it: until then its data
+ * stays readable through open descriptors and mappings, as on Linux. */
 void vnode_put(struct vnode *vn)
 {
-	if (vn && --vn->refs == 0)
-		vn->ino = 0;
+	if (!vn || --vn->refs)
+		return;
+	if (vn->orphan) {
+		pcache_drop(vn->ino, 0, PAGE_ROUND(vn->size));
+		if (vfs_root)
+			ext2_orphan_release(vfs_root, vn->ino);
+		vn->orphan = false;
+	}
+	vn->ino = 0;
 }
 
 static struct vnode *vnode_find(uint32_t ino)
@@ -279,9 +288,13 @@ int vfs_unlink(const char *path)
 		return err;
 	if ((st.mode & EXT2_S_IFMT) == EXT2_S_IFDIR)
 		return -EISDIR;
-	if ((err = ext2_unlink(vfs_root, path)))
+	struct vnode *vn = vnode_find(ino);
+	bool orphan = false;
+	if ((err = ext2_unlink_keep(vfs_root, path, vn ? &orphan : NULL)))
 		return err;
-	if (st.nlink <= 1)
+	if (orphan)
+		vn->orphan = true;   /* still open: its pages stay */
+	else if (st.nlink <= 1)
 		vfs_forget(ino, st.size);
 	return 0;
 }

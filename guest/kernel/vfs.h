@@ -47,6 +47,7 @@ struct vnode {
 	uint32_t refs;            /* open files holding it */
 	uint16_t mode;            /* EXT2_S_IF* | permissions */
 	uint64_t size;            /* current: every size change goes through vfs */
+	bool orphan;              /* unlinked while open: freed by the last put */
 };
 
 extern struct ext2_fs *vfs_root;   /* NULL when there is no disk */

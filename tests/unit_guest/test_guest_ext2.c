@@ -986,6 +986,49 @@ START_TEST(unlink_frees_blocks_and_inode)
 }
 END_TEST
 
+/* An open file's last name goes: the inode and its data stay until the
+ * last user lets go, then everything is freed and e2fsck is clean. */
+START_TEST(unlink_keep_leaves_an_orphan_until_it_is_released)
+{
+	uint32_t blocks_before, inodes_before, ino;
+	struct ext2_stat st;
+	bool orphan = false;
+	uint8_t buf[64], want[64];
+
+	env_setup(_i);
+	blocks_before = E.fs.sb.s_free_blocks_count;
+	inodes_before = E.fs.sb.s_free_inodes_count;
+	ck_assert_int_eq(ext2_lookup(&E.fs, "/big", &ino), 0);
+	st = stat_of("/big");
+	ck_assert_int_eq(ext2_read(&E.fs, ino, 4096, want, sizeof(want)), (int64_t)sizeof(want));
+	ck_assert_int_eq(ext2_unlink_keep(&E.fs, "/big", &orphan), 0);
+	ck_assert(orphan);
+	ck_assert_int_eq(ext2_lookup(&E.fs, "/big", &ino), -ENOENT);
+	ck_assert_uint_eq(E.fs.sb.s_free_inodes_count, inodes_before);
+	ck_assert_uint_eq(E.fs.sb.s_free_blocks_count, blocks_before);
+	ck_assert_int_eq(ext2_read(&E.fs, st.ino, 4096, buf, sizeof(buf)), (int64_t)sizeof(buf));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	ck_assert_int_eq(ext2_orphan_release(&E.fs, st.ino), 0);
+	ck_assert_uint_eq(E.fs.sb.s_free_inodes_count, inodes_before + 1);
+	ck_assert_uint_eq(E.fs.sb.s_free_blocks_count, blocks_before + st.blocks / (E.bs / 512));
+	ck_assert_int_eq(ext2_orphan_release(&E.fs, st.ino), 0);   /* twice: nothing */
+	ck_assert_uint_eq(E.fs.sb.s_free_inodes_count, inodes_before + 1);
+	fsck_clean();
+}
+END_TEST
+
+START_TEST(unlink_keep_of_one_hard_link_is_no_orphan)
+{
+	bool orphan = true;
+
+	env_setup(_i);
+	ck_assert_int_eq(ext2_unlink_keep(&E.fs, "/medium", &orphan), 0);
+	ck_assert(!orphan);
+	ck_assert_uint_eq(stat_of("/dir/link").nlink, 1);
+	fsck_clean();
+}
+END_TEST
+
 START_TEST(unlink_of_one_hard_link_keeps_the_data)
 {
 	size_t len;
@@ -1600,6 +1643,8 @@ int main(void)
 	    readdir_lists_names_and_types,
 	    volume_without_filetype_feature_works,
 	    unlink_frees_blocks_and_inode,
+	    unlink_keep_leaves_an_orphan_until_it_is_released,
+	    unlink_keep_of_one_hard_link_is_no_orphan,
 	    unlink_of_one_hard_link_keeps_the_data,
 	    unlink_releases_the_extended_attribute_block,
 	    rmdir_removes_only_empty_directories,
