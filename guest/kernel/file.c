@@ -5,6 +5,7 @@
 #include "fs/fs_hooks.h"
 #include "kernel/pipe.h"
 #include "kernel/proc.h"
+#include "kernel/procfs.h"
 #include "kernel/syscall.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
@@ -205,6 +206,7 @@ static const struct file_ops {
 	[FILE_DIR] = { dir_read, NULL },       /* never open for writing */
 	[FILE_PIPE_R] = { pipe_file_read, NULL },
 	[FILE_PIPE_W] = { NULL, pipe_file_write },
+	[FILE_PROCMAPS] = { procfs_maps_read, NULL },
 };
 
 int64_t file_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t *pos)
@@ -228,7 +230,7 @@ int64_t file_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t *pos)
 bool file_seekable(const struct file *f)
 {
 	return f->kind == FILE_REG || f->kind == FILE_DIR || f->kind == FILE_NULL ||
-	       f->kind == FILE_ZERO;
+	       f->kind == FILE_ZERO || f->kind == FILE_PROCMAPS;
 }
 
 /* Console and pipes as Linux shows them: a tty-like character device
@@ -256,6 +258,8 @@ int file_stat(struct file *f, struct linux_stat *st)
 		if (f->kind == FILE_CONSOLE) {
 			st->st_mode = EXT2_S_IFCHR | 0620;
 			st->st_rdev = 0x8800;
+		} else if (f->kind == FILE_PROCMAPS) {
+			st->st_mode = EXT2_S_IFREG | 0444;   /* size 0, as on Linux */
 		} else {
 			st->st_mode = EXT2_S_IFIFO | 0600;
 		}

@@ -42,6 +42,7 @@ enum file_kind {
 	FILE_PIPE_R,
 	FILE_PIPE_W,
 	FILE_SHM,       /* shared anonymous memory: held by mappings only */
+	FILE_PROCMAPS,  /* /proc/self/maps */
 	FILE_KINDS
 };
 
@@ -55,8 +56,9 @@ struct file {
 	struct vnode *vn;       /* FILE_REG, FILE_DIR: one reference */
 	struct pipe *pipe;      /* FILE_PIPE_*: one reference on that end */
 	struct shm *shm;        /* FILE_SHM: the object, owned */
-	char *path;             /* FILE_DIR: its absolute path (a page), for
-				 * openat() and fchdir() relative to it */
+	char *path;             /* FILE_DIR, FILE_REG: its absolute path (a
+				 * page), for openat() and fchdir() relative
+				 * to a directory, and /proc/self/maps */
 };
 
 struct fdtable {

@@ -6,6 +6,7 @@
 #include "fs/fs_hooks.h"
 #include "kernel/file.h"
 #include "kernel/proc.h"
+#include "kernel/procfs.h"
 #include "kernel/syscall.h"
 #include "kernel/uaccess.h"
 #include "lib/errno.h"
@@ -119,6 +120,13 @@ static long do_open(uint64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mod
 		return err;
 	if ((dev = vfs_devfs(path_a)))
 		return open_dev(dev, flags);
+	if (procfs_path(path_a)) {
+		if ((err = procfs_open(path_a, (uint32_t)flags, &fp)))
+			return err;
+		if ((fd = fd_install(&proc_current->files, fp, 0, flags & O_CLOEXEC)) < 0)
+			file_put(fp);
+		return fd;
+	}
 	err = vfs_lookup(path_a, must_dir, &ino, &st);
 	if (err == -ENOENT && flags & O_CREAT) {
 		if (must_dir || flags & O_DIRECTORY)
@@ -158,12 +166,10 @@ static long do_open(uint64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mod
 			      (uint32_t)flags | O_LARGEFILE)))
 		goto fail_vnode;
 	fp->vn = vn;
-	if (type == EXT2_S_IFDIR) {
-		err = -ENOMEM;
-		if (!(fp->path = fs_page_alloc()))
-			goto fail_file;
-		memcpy(fp->path, path_a, strlen(path_a) + 1);
-	}
+	err = -ENOMEM;
+	if (!(fp->path = fs_page_alloc()))
+		goto fail_file;
+	memcpy(fp->path, path_a, strlen(path_a) + 1);
 	if ((fd = fd_install(&proc_current->files, fp, 0, flags & O_CLOEXEC)) < 0) {
 		err = fd;
 		goto fail_file;
