@@ -99,6 +99,7 @@ static int vblk_run(struct vblk *d, uint32_t type, uint64_t sector, unsigned nse
 	*vblk_status(d) = VBLK_STATUS_NONE;
 	vblk_desc(d)[0].next = nseg ? 1 : VBLK_DESC_STATUS;
 	uint16_t idx = ++d->avail_idx;
+	d->requests++;
 	/* The chain is complete in memory before the index publishes it. */
 	barrier();
 	*(volatile uint16_t *)&vblk_avail(d)->idx = idx;
@@ -285,4 +286,13 @@ free_queue:
 	 * marks it FAILED. */
 	page_free(d->page_pa);
 	return err;
+}
+
+uint64_t vblk_requests(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < vblk_ndevs; i++)
+		n += vblk_devs[i].requests;
+	return n;
 }

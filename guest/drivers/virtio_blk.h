@@ -63,6 +63,7 @@ struct vblk {
 	uint16_t qsize;
 	uint64_t page_pa;
 	uint64_t late;                /* requests not done when the notify returned */
+	uint64_t requests;            /* sent, flushes included */
 	struct vmmio_dev *mmio;
 	struct blk_dev *blk;
 };
@@ -81,5 +82,8 @@ int vblk_xfer(void *dev, bool write, uint64_t sector, const struct blk_seg *seg,
 int vblk_flush(void *dev);
 /* GET_ID: up to 20 bytes, NUL-terminated into out. */
 int vblk_get_id(void *dev, char *out, size_t len);
+
+/* Requests sent to every disk so far. */
+uint64_t vblk_requests(void);
 
 #endif

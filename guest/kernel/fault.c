@@ -4,7 +4,9 @@
  * it once. */
 #include "kernel/fault.h"
 
+#include "drivers/virtio_blk.h"
 #include "kernel/file.h"
+#include "kernel/printk.h"
 #include "kernel/mm.h"
 #include "kernel/pcache.h"
 #include "kernel/proc.h"
@@ -23,6 +25,22 @@
 #define FAULT_AROUND 16u
 
 struct fault_stats fault_stats;
+bool fault_stats_at_exit;
+
+void fault_stats_print(void)
+{
+	const struct fault_stats *s = &fault_stats;
+	struct pcache_stats pc;
+
+	pcache_get_stats(&pc);
+	printk("mmstats: faults anon_zero %lu pcache_hit %lu disk_read %lu around %lu cow %lu "
+	       "shared_dirty %lu stack_grow %lu sigsegv %lu sigbus %lu spurious %lu\n",
+	       s->anon_zero, s->pcache_hit, s->disk_read, s->around, s->cow, s->shared_dirty,
+	       s->stack_grow, s->sigsegv, s->sigbus, s->spurious);
+	printk("mmstats: pcache hits %lu misses %lu readahead %lu evictions %lu writebacks %lu, "
+	       "disk requests %lu\n",
+	       pc.hits, pc.misses, pc.readahead, pc.evictions, pc.writebacks, vblk_requests());
+}
 
 static uint64_t page_pa(const uint8_t *page)
 {
@@ -93,7 +111,10 @@ static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *
 	if (idx >= npages)
 		return FAULT_BUS_ADRERR;
 	bool cached = pcache_find(vn->ino, idx) != NULL;
-	int err = pcache_get(vfs_root, vn->ino, idx, &page);
+	enum pcache_ra ra = v->flags & VMA_SEQ_READ    ? PCACHE_RA_ALWAYS
+			    : v->flags & VMA_RAND_READ ? PCACHE_RA_NONE
+						       : PCACHE_RA_AUTO;
+	int err = pcache_get_ra(vfs_root, vn->ino, idx, ra, &page);
 	if (err)
 		return err == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
 	if (cached)
@@ -109,7 +130,7 @@ static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *
 		fault_stats.shared_dirty++;
 	}
 	*pte = page_pa(page) | mm_pte_bits(v, true, write);
-	if (!write)
+	if (!write && !(v->flags & VMA_RAND_READ))
 		fault_around(v, va, pte, vn->ino, npages);
 	return FAULT_DONE;
 }

@@ -4,6 +4,7 @@
 #ifndef GUEST_KERNEL_FAULT_H
 #define GUEST_KERNEL_FAULT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct proc;
@@ -31,6 +32,11 @@ struct fault_stats {
 };
 
 extern struct fault_stats fault_stats;
+/* "mmstats" on the kernel command line: print the fault, page-cache and
+ * disk counters when the VM ends (for measurements without a monitor's
+ * report, e.g. under QEMU). */
+extern bool fault_stats_at_exit;
+void fault_stats_print(void);
 
 /* A fault at addr with x86 error code bits (X86_PF_W, X86_PF_I, X86_PF_P). */
 enum fault_result fault_handle(struct proc *p, uint64_t addr, uint64_t error);

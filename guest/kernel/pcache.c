@@ -4,9 +4,12 @@
  * arch_uaccess_zero, one emulated instruction rather than one per byte.
  *
  * A miss reads a run of pages (ext2_pages_map/read): one page, or, when
- * the miss follows a read of the page before it in the same file (a
- * sequential reader), up to PCACHE_RA pages that continue the first one's
- * disk blocks and are not cached yet, all with one device request. */
+ * the miss is a little ahead of the last page asked for in the same file
+ * (a sequential reader: read() asks for the next page, a walk over a
+ * mapping for the next one fault-around did not map), up to PCACHE_RA
+ * pages that continue the first one's disk blocks and are not cached yet,
+ * all with one device request. The caller may also ask for readahead or
+ * forbid it (madvise SEQUENTIAL and RANDOM). */
 #include "kernel/pcache.h"
 
 #include "arch/x86/syscall_arch.h"
@@ -145,6 +148,12 @@ uint8_t *pcache_find(uint32_t ino, uint64_t idx)
 
 int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
 {
+	return pcache_get_ra(fs, ino, idx, PCACHE_RA_AUTO, page);
+}
+
+int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
+		  uint8_t **page)
+{
 	struct pcache_ent *e, *run[PCACHE_RA];
 	uint8_t *pages[PCACHE_RA];
 	struct ext2_pages m;
@@ -154,7 +163,9 @@ int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
 
 	if (!ready)
 		pcache_init();
-	bool seq = ino == seq_ino && idx == seq_next;
+	bool seq = ra == PCACHE_RA_ALWAYS ||
+		   (ra == PCACHE_RA_AUTO && ino == seq_ino && idx >= seq_next &&
+		    idx - seq_next < PCACHE_RA);
 	seq_ino = ino;
 	seq_next = idx + 1;
 	if ((e = pcache_lookup(ino, idx))) {

@@ -34,6 +34,11 @@ struct pcache_stats {
 /* The page idx of inode ino, read from fs on a miss (bytes past the end of
  * the file read as zeros). 0 or -errno. */
 int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page);
+/* Readahead on a miss: when the access pattern looks sequential (AUTO,
+ * what pcache_get does), always (madvise SEQUENTIAL) or never (RANDOM). */
+enum pcache_ra { PCACHE_RA_AUTO, PCACHE_RA_ALWAYS, PCACHE_RA_NONE };
+int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
+		  uint8_t **page);
 /* The page if it is cached, else NULL; no I/O. */
 uint8_t *pcache_find(uint32_t ino, uint64_t idx);
 /* Forgets the pages [from, to) of ino: truncate, unlink (the caller knows

@@ -4,6 +4,7 @@
 #include "kernel/proc.h"
 #include "arch/x86/machine.h"
 #include "arch/x86/syscall_arch.h"
+#include "kernel/fault.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "lib/errno.h"
@@ -237,6 +238,8 @@ static _Noreturn void proc_end_vm(int vm_status)
 		proc_release(self);
 	}
 	vfs_shutdown();
+	if (fault_stats_at_exit)
+		fault_stats_print();
 	machine_exit(vm_status & 0xff);
 }
 

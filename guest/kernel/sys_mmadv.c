@@ -101,6 +101,13 @@ static int madv_apply(struct proc *p, const struct vma *v, uint64_t start, uint6
 		if (!(v->prot & VMA_PROT_MASK))
 			return -ENOMEM;
 		return mm_populate(p, start, end, true) ? -EFAULT : 0;
+	case MADV_NORMAL:
+		return vma_set_flags(&p->vmas, start, end, 0, VMA_SEQ_READ | VMA_RAND_READ, false,
+				     NULL);
+	case MADV_SEQUENTIAL:
+		return vma_set_flags(&p->vmas, start, end, VMA_SEQ_READ, VMA_RAND_READ, false, NULL);
+	case MADV_RANDOM:
+		return vma_set_flags(&p->vmas, start, end, VMA_RAND_READ, VMA_SEQ_READ, false, NULL);
 	case MADV_DONTFORK:
 		return vma_set_flags(&p->vmas, start, end, VMA_DONTFORK, 0, false, NULL);
 	case MADV_DOFORK:

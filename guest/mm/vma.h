@@ -40,6 +40,9 @@
 /* Stored flags. Equal flags are a merge condition, so every bit here splits
  * VMAs when set on part of one (as mlock and madvise do in Linux). */
 #define VMA_SHARED     (1u << 0)  /* MAP_SHARED; clear: private, copy on write */
+#define VMA_SEQ_READ   (1u << 1)  /* madvise(MADV_SEQUENTIAL): read ahead always */
+#define VMA_RAND_READ  (1u << 2)  /* madvise(MADV_RANDOM): no readahead, no
+				     fault-around */
 /* Protections mprotect may grant, prot << VMA_MAY_SHIFT (Linux's VM_MAY*):
  * a MAP_SHARED mapping of a read-only file lacks VMA_MAY_WRITE, and
  * mprotect(PROT_WRITE) on it is -EACCES. */
