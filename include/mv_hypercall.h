@@ -16,10 +16,10 @@
 #ifndef MAPVISOR_MV_HYPERCALL_H
 #define MAPVISOR_MV_HYPERCALL_H
 
-/* Version 2 added MV_HC_MEM_COPY (byte ranges), version 3 MV_HC_SLEEP;
- * earlier numbers are unchanged, so an older VMM answers a newer call with
- * -ENOSYS. */
-#define MV_HC_ABI_VERSION   3u
+/* Version 2 added MV_HC_MEM_COPY (byte ranges), version 3 MV_HC_SLEEP,
+ * version 4 MV_HC_PUBLISH_STATS; earlier numbers are unchanged, so an older
+ * VMM answers a newer call with -ENOSYS. */
+#define MV_HC_ABI_VERSION   4u
 #define MV_HC_PORT_DEFAULT  0x0510
 
 enum mv_hc_op {
@@ -39,6 +39,10 @@ enum mv_hc_op {
 	                           * vCPU is idle that long, the host thread sleeps
 	                           * instead of the guest spinning in emulated code
 	                           * -> 0; -EINVAL if too long */
+	MV_HC_PUBLISH_STATS = 10, /* rdi = gpa, rsi = size of the guest's struct
+	                           * mv_guest_stats (mv_guest_stats.h), read when
+	                           * the VM ends -> 0; -EFAULT outside guest RAM,
+	                           * -EINVAL if smaller than its header */
 	MV_HC_NR
 };
 

@@ -156,6 +156,9 @@ static void hypercall_out(struct vm *vm, void *opaque, uint16_t port, const uint
 	case MV_HC_SLEEP:
 		ret = hc_sleep(r.rdi);
 		break;
+	case MV_HC_PUBLISH_STATS:
+		ret = guest_stats_publish(&vm->mem, &vm->guest_stats, r.rdi, r.rsi);
+		break;
 	case MV_HC_BOOT_MARK:
 		if (r.rdi == MV_MARK_BOOT_DONE && !vm->boot_done.taken)
 			vm_sample(vm, &vm->boot_done);

@@ -157,6 +157,7 @@ json_t *report_build(struct vm *vm)
 	json_object_set_new(kvm, "vcpu", stats_json(&vm->vcpu_stats));
 	json_object_set_new(kvm, "vm", stats_json(&vm->vm_stats));
 	json_object_set_new(root, "kvm", kvm);
+	json_object_set_new(root, "guest", guest_stats_json(&vm->mem, &vm->guest_stats));
 	uint64_t cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
 			  ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 	uint64_t run_us = vm->kvm_run_cpu_ns / 1000;

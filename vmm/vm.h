@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "guest_mem.h"
+#include "guest_stats.h"
 #include "mv_boot.h"
 #include "io_bus.h"
 #include "kvm.h"
@@ -56,6 +57,7 @@ struct vm {
 	struct vm_sample boot_done; /* at MV_MARK_BOOT_DONE */
 	struct vm_sample at_exit;
 	uint64_t hypercalls;
+	struct guest_stats_ref guest_stats; /* MV_HC_PUBLISH_STATS */
 	uint64_t kvm_run_cpu_ns;    /* CPU spent inside KVM_RUN: the guest and
 	                             * KVM's emulation of it, not the monitor */
 };

@@ -4,9 +4,7 @@
  * it once. */
 #include "kernel/fault.h"
 
-#include "drivers/virtio_blk.h"
 #include "kernel/file.h"
-#include "kernel/printk.h"
 #include "kernel/mm.h"
 #include "kernel/pcache.h"
 #include "kernel/proc.h"
@@ -25,22 +23,6 @@
 #define FAULT_AROUND 16u
 
 struct fault_stats fault_stats;
-bool fault_stats_at_exit;
-
-void fault_stats_print(void)
-{
-	const struct fault_stats *s = &fault_stats;
-	struct pcache_stats pc;
-
-	pcache_get_stats(&pc);
-	printk("mmstats: faults anon_zero %lu pcache_hit %lu disk_read %lu around %lu cow %lu "
-	       "shared_dirty %lu stack_grow %lu sigsegv %lu sigbus %lu spurious %lu\n",
-	       s->anon_zero, s->pcache_hit, s->disk_read, s->around, s->cow, s->shared_dirty,
-	       s->stack_grow, s->sigsegv, s->sigbus, s->spurious);
-	printk("mmstats: pcache hits %lu misses %lu readahead %lu evictions %lu writebacks %lu, "
-	       "disk requests %lu\n",
-	       pc.hits, pc.misses, pc.readahead, pc.evictions, pc.writebacks, vblk_requests());
-}
 
 static uint64_t page_pa(const uint8_t *page)
 {

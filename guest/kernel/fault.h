@@ -31,12 +31,7 @@ struct fault_stats {
 	uint64_t spurious;       /* nothing to do (stale TLB entry) */
 };
 
-extern struct fault_stats fault_stats;
-/* "mmstats" on the kernel command line: print the fault, page-cache and
- * disk counters when the VM ends (for measurements without a monitor's
- * report, e.g. under QEMU). */
-extern bool fault_stats_at_exit;
-void fault_stats_print(void);
+extern struct fault_stats fault_stats;   /* published by kernel/stats.c */
 
 /* A fault at addr with x86 error code bits (X86_PF_W, X86_PF_I, X86_PF_P). */
 enum fault_result fault_handle(struct proc *p, uint64_t addr, uint64_t error);

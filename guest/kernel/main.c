@@ -12,7 +12,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/exec.h"
-#include "kernel/fault.h"
+#include "kernel/stats.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/selftest.h"
@@ -170,7 +170,8 @@ static void kmain_init(void)
 		}
 	}
 	proc_quiet = bootinfo_cmdline_flag(&boot, "quiet");
-	fault_stats_at_exit = bootinfo_cmdline_flag(&boot, "mmstats");
+	stats_print_at_exit = bootinfo_cmdline_flag(&boot, "mmstats");
+	stats_publish();
 	kmain_mount_root();
 	char how[8];
 	if (!bootinfo_cmdline_get(&boot, "cr3", how, sizeof(how)))

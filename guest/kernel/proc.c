@@ -4,7 +4,7 @@
 #include "kernel/proc.h"
 #include "arch/x86/machine.h"
 #include "arch/x86/syscall_arch.h"
-#include "kernel/fault.h"
+#include "kernel/stats.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "lib/errno.h"
@@ -214,6 +214,7 @@ int proc_fork(const struct trap_frame *frame)
 		*--sp = 0;
 	c->kernel_rsp = (uint64_t)sp;
 	c->state = PROC_RUNNABLE;
+	stats_forks++;
 	return c->pid;
 }
 
@@ -238,8 +239,7 @@ static _Noreturn void proc_end_vm(int vm_status)
 		proc_release(self);
 	}
 	vfs_shutdown();
-	if (fault_stats_at_exit)
-		fault_stats_print();
+	stats_at_exit();
 	machine_exit(vm_status & 0xff);
 }
 
