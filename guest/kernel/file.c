@@ -165,7 +165,11 @@ static int64_t pipe_file_read(struct file *f, uint64_t u, uint64_t n, uint64_t *
 	(void)pos;
 	for (;;) {
 		int64_t r = pipe_read(f->pipe, u, n);
-		if (r != -EAGAIN || f->flags & O_NONBLOCK || !proc_yield_to_other())
+		if (r != -EAGAIN || f->flags & O_NONBLOCK)
+			return r;
+		if (signal_interrupts())
+			return -ERESTARTSYS;
+		if (!proc_yield_to_other())
 			return r;
 	}
 }
@@ -190,7 +194,11 @@ static int64_t pipe_file_write(struct file *f, uint64_t u, uint64_t n, uint64_t 
 		}
 		if (done == n || (r < 0 && r != -EAGAIN))
 			return done ? (int64_t)done : r;
-		if (f->flags & O_NONBLOCK || !proc_yield_to_other())
+		if (f->flags & O_NONBLOCK)
+			return done ? (int64_t)done : -EAGAIN;
+		if (signal_interrupts())
+			return done ? (int64_t)done : -ERESTARTSYS;
+		if (!proc_yield_to_other())
 			return done ? (int64_t)done : -EAGAIN;
 	}
 }

@@ -311,6 +311,8 @@ int proc_wait(int pid, bool nohang, bool reap, int *wstatus)
 			return -ECHILD;
 		if (nohang)
 			return 0;
+		if (signal_interrupts())
+			return -ERESTARTSYS;
 		if (!proc_block())
 			return -EDEADLK;   /* children that can never run */
 	}

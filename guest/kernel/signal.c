@@ -118,6 +118,8 @@ void signal_raise(struct proc *p, int sig, const struct sig_info *info)
 	s->pending |= SIG_BIT(sig);
 	if (p == proc_current)
 		signal_recalc();
+	else if (!(s->blocked & SIG_BIT(sig)))
+		proc_wake(p);   /* a wait it is blocked in gives up for it */
 }
 
 static bool on_altstack(const struct sigstate *s, uint64_t sp)
@@ -202,6 +204,27 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 
 /* Deliver one pending, unblocked signal on f: its handler, or its default
  * action (ignore, or the end of the process). */
+/* The action signal_deliver will take next, for a system call deciding
+ * between restarting and -EINTR: 0 when nothing is deliverable. */
+static int signal_next(uint64_t *flags)
+{
+	const struct sigstate *s = &proc_current->sig;
+	uint64_t ready = s->pending & ~s->blocked;
+
+	if (!ready)
+		return 0;
+	int sig = __builtin_ctzll(ready) + 1;
+	*flags = s->action[sig].handler > SIG_IGN ? s->action[sig].flags : SA_RESTART;
+	return sig;
+}
+
+bool signal_interrupts(void)
+{
+	const struct sigstate *s = &proc_current->sig;
+
+	return (s->pending & ~s->blocked) != 0;
+}
+
 void signal_deliver(struct trap_frame *f)
 {
 	struct sigstate *s = &proc_current->sig;
@@ -252,8 +275,20 @@ void signal_fault(struct trap_frame *f, int sig, int code, uint64_t addr)
 _Noreturn void signal_deliver_syscall(struct syscall_frame *sf, const uint64_t *callee, long ret)
 {
 	static struct trap_frame tf;
+	uint64_t flags = 0;
 
 	syscall_frame_full(sf, callee, ret, &tf);
+	/* A call a signal interrupted runs again after a SA_RESTART handler
+	 * (RAX back to its number, RIP back onto the 2-byte `syscall`), and
+	 * fails with EINTR after any other. */
+	if (ret == -ERESTARTSYS) {
+		if (!signal_next(&flags) || flags & SA_RESTART) {
+			tf.rax = sf->nr;
+			tf.rip -= 2;
+		} else {
+			tf.rax = (uint64_t)-EINTR;
+		}
+	}
 	signal_deliver(&tf);
 	trap_return(&tf);
 }

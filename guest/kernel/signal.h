@@ -115,6 +115,10 @@ void signal_init(struct sigstate *s);
 struct proc;
 /* Raises sig on p (kill, tgkill, SIGCHLD, SIGPIPE). */
 void signal_raise(struct proc *p, int sig, const struct sig_info *info);
+/* A blocking call should give up: a signal is deliverable. It then
+ * returns -ERESTARTSYS, which never reaches user mode (restart or EINTR,
+ * by the handler's SA_RESTART). */
+bool signal_interrupts(void);
 /* One pending, unblocked signal of the current process on f (its handler
  * runs when f returns to user mode), or its default action. */
 void signal_deliver(struct trap_frame *f);

@@ -11,6 +11,7 @@
 #define EBADF  9
 #define EIO 5
 #define ECHILD 10
+#define EINTR 4
 #define EAGAIN 11
 #define ENOMEM 12
 #define EACCES 13
@@ -39,5 +40,9 @@
 #define ELOOP 40
 #define EOVERFLOW 75
 #define EOPNOTSUPP 95
+
+/* Kernel-internal: an interrupted call, restarted or EINTR on the way
+ * out (kernel/signal.c); never seen by user mode. */
+#define ERESTARTSYS 512
 
 #endif
