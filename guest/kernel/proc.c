@@ -264,7 +264,16 @@ static _Noreturn void proc_end(int wstatus, int vm_status)
 	p->state = PROC_ZOMBIE;
 	struct proc *parent = proc_find(p->ppid);
 	if (parent) {
-		struct sig_info si = { .code = wstatus & 0x7f ? 2 : 1, .pid = p->pid };
+		const struct k_sigaction *a = &parent->sig.action[SIGCHLD];
+		struct sig_info si = {
+			.code = wstatus & 0x7f ? CLD_KILLED : CLD_EXITED,
+			.pid = p->pid,
+			.status = wstatus & 0x7f ? wstatus & 0x7f : (wstatus >> 8) & 0xff,
+		};
+		/* a parent that ignores SIGCHLD (or asks SA_NOCLDWAIT) leaves
+		 * no zombies: its waits find nothing (wait(2)) */
+		if (a->handler == SIG_IGN || a->flags & SA_NOCLDWAIT)
+			p->state = PROC_FREE;
 		signal_raise(parent, SIGCHLD, &si);
 		proc_wake(parent);
 	}

@@ -45,8 +45,13 @@ struct k_siginfo {
 			int32_t pid;    /* kill, tgkill */
 			uint32_t uid;
 		} kill;
+		struct {
+			int32_t pid;    /* SIGCHLD */
+			uint32_t uid;
+			int32_t status;
+		} child;
 	};
-	uint8_t rest[128 - 24];
+	uint8_t rest[128 - 32];   /* after the 16-byte union */
 };
 _Static_assert(sizeof(struct k_siginfo) == 128, "siginfo_t");
 
@@ -165,11 +170,16 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 	fr.uc.sigmask = s->blocked;
 	fr.info.signo = sig;
 	fr.info.code = si->code;
-	/* sent by a process (kill, tgkill: codes <= 0), or by a fault */
-	if (si->code <= 0)
+	/* sent by a process (kill, tgkill: codes <= 0), a child's end, or
+	 * a fault */
+	if (si->code <= 0) {
 		fr.info.kill.pid = si->pid;
-	else
+	} else if (sig == SIGCHLD) {
+		fr.info.child.pid = si->pid;
+		fr.info.child.status = si->status;
+	} else {
 		fr.info.addr = si->addr;
+	}
 
 	arch_fpu_save(fpu);
 	if (copy_to_user(fp_va, fpu, sizeof(fpu)) || copy_to_user(frame, &fr, sizeof(fr))) {

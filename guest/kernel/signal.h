@@ -47,6 +47,8 @@
 #define SI_KERNEL    0x80
 #define BUS_ADRALN   1
 #define BUS_OBJERR   3
+#define CLD_EXITED   1
+#define CLD_KILLED   2
 #define SEGV_MAPERR  1
 #define SEGV_ACCERR  2
 #define BUS_ADRERR   2
@@ -55,6 +57,7 @@
 #define TRAP_BRKPT   1
 
 /* sa_flags */
+#define SA_NOCLDWAIT 0x00000002u
 #define SA_SIGINFO   0x00000004u
 #define SA_ONSTACK   0x08000000u
 #define SA_RESTORER  0x04000000u
@@ -93,7 +96,8 @@ _Static_assert(sizeof(struct k_stack) == 24, "stack_t, x86_64");
 struct sig_info {
 	int32_t code;
 	uint64_t addr;      /* faults: si_addr */
-	int32_t pid;        /* kill: sender */
+	int32_t pid;        /* kill: sender; SIGCHLD: the child */
+	int32_t status;     /* SIGCHLD: exit code or signal */
 };
 
 struct sigstate {

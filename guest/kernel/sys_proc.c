@@ -138,8 +138,6 @@ long sys_prlimit64(struct syscall_frame *f)
 #define P_PID  1
 #define P_PGID 2
 #define RUSAGE_BYTES 144
-#define CLD_EXITED 1
-#define CLD_KILLED 2
 
 /* From sys_fork_entry (syscall_entry.S): fork, vfork (a copy too: the
  * child may do anything vfork allows, and more), and clone with nothing

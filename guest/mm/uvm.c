@@ -26,48 +26,15 @@ uint64_t uvm_create(void)
 	return pml4;
 }
 
-int uvm_map_zero(uint64_t va, uint64_t flags, uint64_t *pa_out)
-{
-	uint64_t pa = page_alloc();
-
-	if (!pa)
-		return -ENOMEM;
-	page_zero(pa);
-	int err = pgtable_map(va, pa, flags | X86_PTE_U);
-	if (err) {
-		page_free(pa);
-		return err;
-	}
-	if (pa_out)
-		*pa_out = pa;
-	return 0;
-}
-
-static void uvm_free_page(uint64_t va, uint64_t pa, void *ctx)
-{
-	(void)va, (void)ctx;
-	page_free(pa);
-}
-
-/* A user may unmap most of the address space at once: the page-table walk
- * skips missing tables whole, so the cost follows what is mapped. */
-void uvm_unmap_range(uint64_t start, uint64_t end)
-{
-	pgtable_unmap_range(start, end, uvm_free_page, 0);
-}
-
 static void uvm_free_table(uint64_t table_pa, int level)
 {
 	uint64_t *t = phys_to_virt(table_pa);
 
-	for (unsigned i = 0; i < X86_PT_ENTRIES; i++) {
-		if (!(t[i] & X86_PTE_P))
-			continue;
-		if (level > 1 && !(t[i] & X86_PTE_PS))
+	/* Only the tables: the pages they mapped were the address space's
+	 * to give back (kernel/mm.c: shared, cached or counted pages). */
+	for (unsigned i = 0; level > 1 && i < X86_PT_ENTRIES; i++)
+		if ((t[i] & X86_PTE_P) && !(t[i] & X86_PTE_PS))
 			uvm_free_table(t[i] & X86_PTE_ADDR, level - 1);
-		else
-			page_free(t[i] & X86_PTE_ADDR);
-	}
 	page_free(table_pa);
 }
 

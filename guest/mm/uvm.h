@@ -28,12 +28,8 @@
  * The first call must be made while the kernel's PML4 is current: later
  * ones (fork) copy that one, not the caller's. */
 uint64_t uvm_create(void);
-/* A zeroed page at va in the current address space with PTE flags
- * (X86_PTE_U is added). 0, -ENOMEM or -EEXIST. */
-int uvm_map_zero(uint64_t va, uint64_t flags, uint64_t *pa_out);
-/* Unmaps and frees every page in [start, end) of the current space. */
-void uvm_unmap_range(uint64_t start, uint64_t end);
-/* Frees the user half (pages and tables) of a space that is not current. */
+/* Frees the page tables of the user half of a space that is not current;
+ * the pages they mapped must have been released already (mm_destroy). */
 void uvm_destroy(uint64_t pml4);
 
 #endif
