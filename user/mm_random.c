@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "observe.h"
@@ -192,7 +193,7 @@ static uint64_t digest = 0xcbf29ce484222325ULL;   /* FNV-1a 64 */
 static uint64_t rng;
 static char *win;
 static int seg[WP], typ[WP], next_id = 1;
-static int fd_dat, fd_ro, trace;
+static int fd_dat, fd_ro, trace, forks;
 static long n_segv, n_bus, n_err;
 static char line[200];
 
@@ -504,18 +505,111 @@ static int make(const char *path, int pages, int flags)
 	return open(path, flags);
 }
 
+static uint64_t win_hash(void)   /* every window page as a reader sees it, or its fault */
+{
+	uint64_t saved = digest, h;
+	digest = 0xcbf29ce484222325ULL;
+	for (int p = 0; p < WP; p++) {
+		const char *r = touch(win + p * PG, 0, 0, NULL);
+		if (r[0] == 'o')
+			mixb(win + p * PG, PG);
+		else
+			mix(fault_sig * 100 + fault_code);
+	}
+	h = digest;
+	digest = saved;
+	return h;
+}
+
+static void one_step(void);
+
+/* "fork": a child does FORK_OPS steps of its own on its copy (shared
+ * mappings and the file are shared with the parent), hashes them and its
+ * window, and sends the hash; the parent waits, then folds the hash and
+ * the exit status into its digest, and goes on with whatever the child
+ * left in shared memory and the file. */
+#define FORK_EVERY 200
+#define FORK_OPS 25
+static void op_fork(void)
+{
+	int fds[2];
+	uint64_t h = 0;
+	if (pipe(fds) != 0) {
+		rec(-1, 0);
+		return;
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		trace = 0;   /* the parent prints */
+		digest = 0xcbf29ce484222325ULL;
+		rng ^= 0x5DEECE66DULL;   /* not the parent's next steps */
+		for (int i = 0; i < FORK_OPS; i++)
+			one_step();
+		h = digest ^ win_hash();
+		_exit(write(fds[1], &h, sizeof(h)) == (ssize_t)sizeof(h) ? 0 : 1);
+	}
+	close(fds[1]);
+	int st = 0;
+	long w = pid > 0 ? (waitpid(pid, &st, 0) == pid ? 0 : -1) : -1;
+	long r = read(fds[0], &h, sizeof(h));
+	close(fds[0]);
+	mix(w);
+	mix(st);
+	mix(r);
+	mixb(&h, sizeof(h));
+	if (trace)
+		printf("fork: wait %ld, status %#x, child's hash %016llx\n", w, st, (unsigned long long)h);
+}
+
+static void one_step(void)
+{
+	unsigned r = rnd(100);
+	mix(r);
+	if (r < 10)
+		op_mmap(0);
+	else if (r < 13)
+		op_mmap(1);
+	else if (r < 20)
+		op_mmap(2);
+	else if (r < 27)
+		op_mmap(3);
+	else if (r < 34)
+		op_munmap();
+	else if (r < 42)
+		op_mprotect();
+	else if (r < 52)
+		op_mremap();
+	else if (r < 58)
+		op_madvise();
+	else if (r < 62)
+		op_msync();
+	else if (r < 65)
+		op_mlock();
+	else if (r < 68)
+		op_mincore();
+	else if (r < 92)
+		op_touch();
+	else
+		op_file();
+}
+
 int main(int argc, char **argv)
 {
 	char dat[512], ro[512];
 	if (argc < 3) {
-		fprintf(stderr, "usage: mm_random SEED STEPS [DIR [trace]]\n");
+		fprintf(stderr, "usage: mm_random SEED STEPS [DIR [trace] [fork]]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	unsigned long seed = strtoul(argv[1], NULL, 0);
 	long steps = strtol(argv[2], NULL, 0);
 	const char *dir = argc > 3 ? argv[3] : "tmp";
-	trace = argc > 4 && !strcmp(argv[4], "trace");
+	for (int i = 4; i < argc; i++) {
+		trace |= !strcmp(argv[i], "trace");
+		forks |= !strcmp(argv[i], "fork");
+	}
 	rng = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
 	rnd(2);
 	catch_faults();
@@ -527,57 +621,24 @@ int main(int argc, char **argv)
 	win = res + 16 * PG;   /* guard pages (PROT_NONE) on both sides, the window itself a hole */
 	if (munmap(win, WP * PG) != 0)
 		printf("munmap window: %s\n", errname(errno));
-	printf("mm_random seed %lu steps %ld\n", seed, steps);
+	printf("mm_random seed %lu steps %ld%s\n", seed, steps, forks ? " fork" : "");
 
 	for (long s = 1; s <= steps; s++) {
-		unsigned r = rnd(100);
 		if (trace)
 			printf("[%ld] ", s);
-		mix(r);
-		if (r < 10)
-			op_mmap(0);
-		else if (r < 13)
-			op_mmap(1);
-		else if (r < 20)
-			op_mmap(2);
-		else if (r < 27)
-			op_mmap(3);
-		else if (r < 34)
-			op_munmap();
-		else if (r < 42)
-			op_mprotect();
-		else if (r < 52)
-			op_mremap();
-		else if (r < 58)
-			op_madvise();
-		else if (r < 62)
-			op_msync();
-		else if (r < 65)
-			op_mlock();
-		else if (r < 68)
-			op_mincore();
-		else if (r < 92)
-			op_touch();
-		else
-			op_file();
+		one_step();
 		if (trace && line[0] == 0)
 			printf("nothing to do\n");
 		line[0] = 0;
+		if (forks && s % FORK_EVERY == 0)
+			op_fork();
 		if (s % 1000 == 0)
 			printf("step %ld digest %016llx\n", s, (unsigned long long)digest);
 	}
 
 	/* Final state: every window page as a reader sees it, and the file. */
 	uint64_t ev = digest;
-	digest = 0xcbf29ce484222325ULL;
-	for (int p = 0; p < WP; p++) {
-		const char *r = touch(win + p * PG, 0, 0, NULL);
-		if (r[0] == 'o')
-			mixb(win + p * PG, PG);
-		else
-			mix(fault_sig * 100 + fault_code);
-	}
-	uint64_t memd = digest;
+	uint64_t memd = win_hash();
 	digest = 0xcbf29ce484222325ULL;
 	static unsigned char all[FP * 4096 + 1];
 	long got = pread(fd_dat, all, sizeof(all), 0);

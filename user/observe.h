@@ -19,6 +19,7 @@ static const char *const errno_names[] = {
 	[EPIPE] = "EPIPE",         [ERANGE] = "ERANGE",   [ENAMETOOLONG] = "ENAMETOOLONG",
 	[ENOSYS] = "ENOSYS",       [ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
 	[EOVERFLOW] = "EOVERFLOW",  [EOPNOTSUPP] = "EOPNOTSUPP",
+	[ECHILD] = "ECHILD",       [ESRCH] = "ESRCH",     [EINTR] = "EINTR",
 };
 
 static inline const char *errname(int e)

@@ -98,7 +98,8 @@ check() {
 				problems="/tmp/$3 on the image differs from the native file"
 		fi
 		if [ -z "$problems" ]; then
-			extra=$(grep -E '^pid [0-9]+ killed by ' "$TMP/$tag.$r" | sed 's/^pid [0-9]* //')
+			extra=$(grep -E '^pid [0-9]+ killed by ' "$TMP/$tag.$r" | sed 's/^pid [0-9]* //' |
+				awk 'NR > 1 { printf "; " } { printf "%s", $0 }')
 			shown=$nst
 			[ "$gst" = "$nst" ] || shown="$nst, QEMU reports $gst"
 			echo "ok: $r: $what (status $shown, $nlines lines as native${extra:+, kernel: $extra}, e2fsck clean)"
@@ -129,8 +130,13 @@ check mm_remap tmp
 check mm_advise tmp
 check mm_signal tmp
 check mm_signal tmp die
+check mm_fork tmp
+check mm_maps tmp
 for s in $SEEDS; do
 	check mm_random "$s" "$STEPS" tmp
+done
+for s in ${MM_FORK_SEEDS:-1 2}; do
+	check mm_random "$s" "$STEPS" tmp fork
 done
 
 [ "$bad" = 0 ] || fail "$bad of $runs guest runs (or native checks) differ from native Linux"
