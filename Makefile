@@ -108,7 +108,7 @@ $(BUILD_USER)/%: user/%.c | $(DEPS_OK)
 	$(Q)musl-gcc $(USER_CFLAGS) -o $@ $<
 
 $(GBUILD)/kernel/embedded.S.o: $(USER_BINS)
-$(USER_BINS): user/observe.h
+$(USER_BINS): user/observe.h user/mm_common.h
 
 # The guest's root file system: /bin/<every user program>, /tmp, /dev,
 # images/files/ (images/mkrootfs.sh). EXTRA=DIR copies your own files over
@@ -165,6 +165,13 @@ EXT2_HG_OBJS += $(HG)/fs/ext2_file.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_namei.o
 $(BUILD)/tests/test_guest_ext2: $(EXT2_HG_OBJS) $(FAKE_DISK)
 $(BUILD)/tests/test_guest_pcache: $(HG)/kernel/pcache.o $(EXT2_HG_OBJS) $(FAKE_DISK)
+# The fault path over the whole of mm/ and the page cache; fake_kernel.c
+# stands in for proc.c, file.c, vfs.c and arch/x86.
+FAULT_HG_OBJS := $(HG)/kernel/fault.o $(HG)/kernel/mm.o $(HG)/kernel/pcache.o
+FAULT_HG_OBJS += $(HG)/mm/vma.o $(HG)/mm/pgtable.o $(HG)/mm/page.o $(HG)/mm/shm.o
+FAULT_HG_OBJS += $(HG)/mm/pageref.o
+$(BUILD)/tests/test_guest_fault: $(FAULT_HG_OBJS) $(EXT2_HG_OBJS) $(FAKE_DISK) $(FAKE_MACHINE)
+$(BUILD)/tests/test_guest_fault: $(BUILD)/tests/unit_guest/fake_kernel.o
 
 DEMO_CMDLINE ?= selftest=all
 run: $(MAPVISOR) $(KERNEL)
