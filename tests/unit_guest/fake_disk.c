@@ -15,6 +15,8 @@
 uint32_t fake_fs_time;
 int fake_pages_out;
 bool fake_page_alloc_fails;
+void *(*fake_page_alloc_hook)(void);
+void (*fake_page_free_hook)(void *page);
 
 void fake_disk_open(struct fake_disk *d, const char *path)
 {
@@ -106,8 +108,13 @@ void *fs_page_alloc(void)
 
 	if (fake_page_alloc_fails)
 		return NULL;
-	p = aligned_alloc(4096, 4096);
-	ck_assert_ptr_nonnull(p);
+	if (fake_page_alloc_hook) {
+		if (!(p = fake_page_alloc_hook()))
+			return NULL;
+	} else {
+		p = aligned_alloc(4096, 4096);
+		ck_assert_ptr_nonnull(p);
+	}
 	fake_pages_out++;
 	return p;
 }
@@ -117,7 +124,10 @@ void fs_page_free(void *page)
 	if (!page)
 		return;
 	fake_pages_out--;
-	free(page);
+	if (fake_page_free_hook)
+		fake_page_free_hook(page);
+	else
+		free(page);
 }
 
 void fs_page_zero(void *page)

@@ -24,5 +24,11 @@ void fake_disk_close(struct fake_disk *d);
 extern uint32_t fake_fs_time;  /* fs_now(): this value, or time(NULL) if 0 */
 extern int fake_pages_out;     /* fs_page_alloc() minus fs_page_free() */
 extern bool fake_page_alloc_fails;
+/* Where fs_page_alloc/fs_page_free get their pages: the C heap, unless a
+ * test sets both hooks (test_guest_fault: pages inside its fake RAM, as
+ * the kernel's come from the direct map, so page-cache pages have a
+ * physical address). The hook may return NULL (memory short). */
+extern void *(*fake_page_alloc_hook)(void);
+extern void (*fake_page_free_hook)(void *page);
 
 #endif
