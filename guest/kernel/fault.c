@@ -55,20 +55,22 @@ static enum fault_result fault_copy(const struct vma *v, uint64_t *pte, const ui
 }
 
 /* Map the cached pages next to va that nobody mapped here yet, read-only:
- * a sequential reader then faults once per FAULT_AROUND pages. */
+ * a sequential reader then faults once per FAULT_AROUND pages. The window
+ * is aligned to its size, which divides 2 MiB, so its entries are in the
+ * faulting entry's page table. */
 static void fault_around(const struct vma *v, uint64_t va, uint64_t *pte, uint32_t ino,
 			 uint64_t npages)
 {
 	uint64_t span = (uint64_t)FAULT_AROUND << X86_PAGE_SHIFT;
 	uint64_t lo = va & ~(span - 1), hi = lo + span;
-	uint64_t table = va & ~((X86_PAGE_SIZE << 9) - 1);   /* this PTE's table */
 
+	_Static_assert(((FAULT_AROUND << X86_PAGE_SHIFT) & ((1u << 21) - 1)) == 0 ||
+			       ((1u << 21) % (FAULT_AROUND << X86_PAGE_SHIFT)) == 0,
+		       "the window never crosses a page table");
 	if (lo < v->start)
 		lo = v->start;
 	if (hi > v->end)
 		hi = v->end;
-	if (lo < table)
-		lo = table;
 	for (uint64_t a = lo; a < hi; a += X86_PAGE_SIZE) {
 		uint64_t *e = pte + (int64_t)(a - va) / (int64_t)X86_PAGE_SIZE;
 		uint64_t idx = v->pgoff + ((a - v->start) >> X86_PAGE_SHIFT);
@@ -181,13 +183,14 @@ static enum fault_result fault_classify(struct proc *p, uint64_t addr, uint64_t 
 	const struct vma *v = vma_find(&p->vmas, addr);
 
 	if (!v) {
-		/* below a stack: grow it, within RLIMIT_STACK */
+		/* below a GROWSDOWN VMA: grow it, to at most RLIMIT_STACK
+		 * (Linux's acct_stack_growth, for every such VMA) */
 		unsigned i = vma_index_from(&p->vmas, addr);
 		const struct vma *up = i < p->vmas.n ? &p->vmas.v[i] : NULL;
 		if (!up || !(up->flags & VMA_GROWSDOWN))
 			return FAULT_SEGV_MAPERR;
 		uint64_t limit = p->rlim[RLIMIT_STACK].cur;
-		if (up->flags & VMA_STACK && limit != RLIM_INFINITY && UVM_STACK_TOP - addr > limit)
+		if (limit != RLIM_INFINITY && up->end - (addr & ~PAGE_MASK) > limit)
 			return FAULT_SEGV_MAPERR;
 		if (vma_expand_down(&p->vmas, addr))
 			return FAULT_SEGV_MAPERR;
