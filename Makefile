@@ -185,6 +185,7 @@ test: all image
 bench: all
 	$(Q)BUILD=$(BUILD) sh tests/bench/boot_bench.sh
 	$(Q)BUILD=$(BUILD) sh tests/bench/user_bench.sh
+	$(Q)BUILD=$(BUILD) sh tests/bench/fault_bench.sh
 
 clean:
 	rm -rf build
