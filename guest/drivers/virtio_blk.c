@@ -29,7 +29,8 @@ _Static_assert(VBLK_QSIZE_MAX * sizeof(struct virtq_desc) <= VBLK_OFF_AVAIL, "de
 _Static_assert(VBLK_OFF_AVAIL + VIRTQ_AVAIL_BYTES(VBLK_QSIZE_MAX) <= VBLK_OFF_USED, "avail fits");
 _Static_assert(VBLK_OFF_USED + VIRTQ_USED_BYTES(VBLK_QSIZE_MAX) <= VBLK_OFF_HDR, "used fits");
 _Static_assert(VBLK_OFF_USED % VIRTQ_USED_ALIGN == 0, "used ring alignment, virtio 1.2 §2.7");
-_Static_assert(1 + BLK_SEGS_MAX <= VBLK_DESC_STATUS, "data descriptors before the status");
+_Static_assert(BLK_SEGS_MAX + 2 <= VBLK_QSIZE_MAX, "header, data and status in the queue");
+_Static_assert(VBLK_OFF_ID + 20 <= 4096, "the queue page holds it all");
 
 /* The parts of the queue page, at constant offsets from one pointer. */
 static inline struct virtq_desc *vblk_desc(const struct vblk *d)
@@ -97,7 +98,7 @@ static int vblk_run(struct vblk *d, uint32_t type, uint64_t sector, unsigned nse
 	hdr->type = type;
 	hdr->sector = sector;
 	*vblk_status(d) = VBLK_STATUS_NONE;
-	vblk_desc(d)[0].next = nseg ? 1 : VBLK_DESC_STATUS;
+	vblk_desc(d)[0].next = nseg ? 1 : d->desc_status;
 	uint16_t idx = ++d->avail_idx;
 	d->requests++;
 	/* The chain is complete in memory before the index publishes it. */
@@ -132,7 +133,7 @@ int vblk_rw_one(void *dev, bool write, uint64_t sector, uint64_t pa, uint32_t le
 		return -EROFS;
 	vblk_set_data(vblk_desc(d), 1, pa, len,
 		      write ? VIRTQ_DESC_F_NEXT : VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
-		      VBLK_DESC_STATUS);
+		      d->desc_status);
 	return vblk_run(d, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, 1);
 }
 
@@ -147,7 +148,7 @@ int vblk_xfer(void *dev, bool write, uint64_t sector, const struct blk_seg *seg,
 		return -EINVAL;
 	for (unsigned i = 0; i < nseg; i++)
 		vblk_set_data(vblk_desc(d), 1 + i, seg[i].pa, seg[i].len, flags,
-			      (uint16_t)(i + 1 < nseg ? i + 2 : VBLK_DESC_STATUS));
+			      (uint16_t)(i + 1 < nseg ? i + 2 : d->desc_status));
 	return vblk_run(d, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, nseg);
 }
 
@@ -178,7 +179,7 @@ int vblk_get_id(void *dev, char *out, size_t len)
 	if (!len)
 		return -EINVAL;
 	vblk_set_data(vblk_desc(d), 1, d->page_pa + VBLK_OFF_ID, VIRTIO_BLK_ID_BYTES,
-		      VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, VBLK_DESC_STATUS);
+		      VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d->desc_status);
 	int err = vblk_run(d, VIRTIO_BLK_T_GET_ID, 0, 1);
 	if (err)
 		return err;
@@ -208,12 +209,13 @@ static int vblk_queue_init(struct vblk *d, struct vmmio_dev *m)
 	page_zero(pa);
 	d->q = phys_to_virt(pa);
 	d->qsize = (uint16_t)q;
+	d->desc_status = (uint16_t)(q - 1);
 	d->avail_idx = 0;
 	d->page_pa = pa;
 	vblk_desc(d)[0] = (struct virtq_desc){ pa + VBLK_OFF_HDR,
 					       sizeof(struct virtio_blk_req_hdr), VIRTQ_DESC_F_NEXT,
 					       1 };
-	vblk_desc(d)[VBLK_DESC_STATUS] =
+	vblk_desc(d)[d->desc_status] =
 		(struct virtq_desc){ pa + VBLK_OFF_STATUS, 1, VIRTQ_DESC_F_WRITE, 0 };
 	/* We poll: ask the device not to interrupt (a hint, §2.7.7). */
 	vblk_avail(d)->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
@@ -251,13 +253,18 @@ int vblk_probe(struct vmmio_dev *m)
 	d->blk_size = VIRTIO_BLK_SECTOR_SIZE;
 	if (d->features & VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE))
 		d->blk_size = vmmio_config32(m, offsetof(struct virtio_blk_config, blk_size));
-	/* Without SEG_MAX (or with 0) no limit is stated; our chains are
-	 * bounded by BLK_SEGS_MAX anyway. */
-	d->seg_max = BLK_SEGS_MAX;
+	/* Ours, what the queue holds between header and status, and the
+	 * device's SEG_MAX (0 or absent: no limit stated). Unaligned I/O
+	 * needs 3 (head padding, data, tail padding). */
+	d->seg_max = BLK_SEGS_MAX < d->qsize - 2u ? BLK_SEGS_MAX : d->qsize - 2u;
 	if (d->features & VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX)) {
 		uint32_t s = vmmio_config32(m, offsetof(struct virtio_blk_config, seg_max));
-		if (s)
+		if (s && s < d->seg_max)
 			d->seg_max = s;
+	}
+	if (d->seg_max < 3) {
+		err = -ENODEV;
+		goto free_queue;
 	}
 	d->ro = (d->features & VIRTIO_BIT(VIRTIO_BLK_F_RO)) != 0;
 	if (!d->capacity || d->capacity > UINT64_MAX >> VIRTIO_BLK_SECTOR_SHIFT) {
@@ -268,7 +275,7 @@ int vblk_probe(struct vmmio_dev *m)
 	if (err)
 		goto free_queue;
 	d->blk = blk_register(&vblk_ops, d, d->capacity << VIRTIO_BLK_SECTOR_SHIFT, d->blk_size,
-			      d->ro);
+			      d->ro, d->seg_max);
 	if (!d->blk) {
 		err = -ENOMEM;
 		goto free_queue;

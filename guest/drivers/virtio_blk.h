@@ -8,14 +8,16 @@
  *   offset | contents                           | align (virtio 1.2 §2.7)
  *   -------+------------------------------------+------------------------
  *   0x000  | descriptor table, VBLK_QSIZE_MAX   | 16
- *   0x100  | available ring                     | 2
- *   0x200  | used ring                          | 4
- *   0x300  | request header (16 bytes)          |
- *   0x310  | status byte                        |
- *   0x320  | GET_ID buffer (20 bytes)           |
+ *   0x400  | available ring                     | 2
+ *   0x500  | used ring                          | 4
+ *   0x800  | request header (16 bytes)          |
+ *   0x810  | status byte                        |
+ *   0x820  | GET_ID buffer (20 bytes)           |
  *
- * Descriptor 0 is always the header and VBLK_DESC_STATUS always the status
- * byte (both written once at set-up); data segments take 1, 2, 3. Every
+ * Descriptor 0 is always the header and the queue's last one (desc_status)
+ * always the status byte (both written once at set-up); data segments
+ * take 1, 2, ... up to seg_max: a readahead of 32 scattered pages is one
+ * request. Every
  * chain therefore starts at descriptor 0, which is what the zeroed
  * available ring already says in each slot: a request writes only the data
  * descriptors, the header fields, the available index and the notify. */
@@ -33,16 +35,15 @@
 #include <virtio_blk.h>
 
 #define VBLK_DEVS_MAX     4
-#define VBLK_QSIZE_MAX    16     /* one request at a time needs no more */
-#define VBLK_QSIZE_MIN    8      /* header, BLK_SEGS_MAX data, status */
-#define VBLK_DESC_STATUS  (VBLK_QSIZE_MIN - 1)
+#define VBLK_QSIZE_MAX    64     /* header, BLK_SEGS_MAX data, status fit */
+#define VBLK_QSIZE_MIN    8      /* header, 3 data (unaligned I/O), status */
 
 #define VBLK_OFF_DESC     0x000
-#define VBLK_OFF_AVAIL    0x100
-#define VBLK_OFF_USED     0x200
-#define VBLK_OFF_HDR      0x300
-#define VBLK_OFF_STATUS   0x310
-#define VBLK_OFF_ID       0x320
+#define VBLK_OFF_AVAIL    0x400
+#define VBLK_OFF_USED     0x500
+#define VBLK_OFF_HDR      0x800
+#define VBLK_OFF_STATUS   0x810
+#define VBLK_OFF_ID       0x820
 
 /* Used index polls after a notify before a request counts as lost. With
  * mapvisor the first check succeeds (completion is synchronous); a device
@@ -56,7 +57,9 @@ struct vblk {
 	uint16_t avail_idx;           /* next available index to publish */
 	bool ro;
 	bool broken;                  /* a request was lost: the queue is unusable */
-	uint32_t seg_max;             /* data segments per request */
+	uint32_t seg_max;             /* data segments per request: ours, the
+					 queue's and the device's limit */
+	uint16_t desc_status;         /* the status descriptor: the last one */
 	uint64_t capacity;            /* 512-byte sectors */
 	uint64_t features;            /* negotiated */
 	uint32_t blk_size;

@@ -19,7 +19,7 @@ static struct blk_dev blk_devs[BLK_DEVS_MAX];
 static unsigned blk_ndevs;
 
 struct blk_dev *blk_register(const struct blk_ops *ops, void *priv, uint64_t bytes,
-			     uint32_t blk_size, bool ro)
+			     uint32_t blk_size, bool ro, uint32_t segs)
 {
 	if (blk_ndevs == BLK_DEVS_MAX)
 		return NULL;
@@ -32,6 +32,7 @@ struct blk_dev *blk_register(const struct blk_ops *ops, void *priv, uint64_t byt
 	b->bytes = bytes & ~(uint64_t)BLK_SECTOR_MASK;
 	b->blk_size = blk_size;
 	b->ro = ro;
+	b->segs = segs < BLK_SEGS_MAX ? segs : BLK_SEGS_MAX;
 	snprintf(b->name, sizeof(b->name), "vd%c", 'a' + blk_ndevs);
 	b->bounce_pa = bounce;
 	blk_ndevs++;
@@ -169,7 +170,7 @@ int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len)
 
 /* Pages that follow each other in physical memory (the page allocator
  * hands out ascending addresses, so a batch allocated together mostly
- * does) share a segment; a request carries up to BLK_SEGS_MAX segments and
+ * does) share a segment; a request carries up to the disk's segs and
  * BLK_REQ_MAX bytes, and a new one starts when either is full. */
 int blk_read_pages(void *dev, uint64_t byte_off, uint8_t *const *pages, size_t len)
 {
@@ -194,7 +195,7 @@ int blk_read_pages(void *dev, uint64_t byte_off, uint8_t *const *pages, size_t l
 		if (n && seg[n - 1].pa + seg[n - 1].len == pa && req + part <= BLK_REQ_MAX) {
 			seg[n - 1].len += part;
 		} else {
-			if (n == BLK_SEGS_MAX || (n && req + part > BLK_REQ_MAX)) {
+			if (n == b->segs || (n && req + part > BLK_REQ_MAX)) {
 				int err = b->ops->xfer(b->priv, false, sector, seg, n);
 				if (err)
 					return err;

@@ -20,7 +20,7 @@
 #define BLK_DEVS_MAX     8
 #define BLK_SECTOR_SHIFT 9
 #define BLK_SECTOR_SIZE  (1u << BLK_SECTOR_SHIFT)
-#define BLK_SEGS_MAX     3         /* head padding, data, tail padding */
+#define BLK_SEGS_MAX     32        /* a readahead's pages, one segment each */
 #define BLK_REQ_MAX      (1u << 20) /* bytes of one request; bounds one exit's work */
 
 /* A guest-physical piece of a request. */
@@ -48,13 +48,14 @@ struct blk_dev {
 	uint64_t bytes;          /* whole sectors only */
 	uint32_t blk_size;       /* the device's preferred unit (bytes) */
 	bool ro;
+	uint32_t segs;           /* segments a request may carry: 3..BLK_SEGS_MAX */
 	char name[8];            /* vda, vdb, ... */
 	uint64_t bounce_pa;      /* two sectors of padding for unaligned I/O */
 };
 
 /* Adds a disk; NULL when the table is full or memory is short. */
 struct blk_dev *blk_register(const struct blk_ops *ops, void *priv, uint64_t bytes,
-			     uint32_t blk_size, bool ro);
+			     uint32_t blk_size, bool ro, uint32_t segs);
 unsigned blk_count(void);
 struct blk_dev *blk_get(unsigned i);   /* NULL past the end */
 int blk_get_id(struct blk_dev *b, char *out, size_t len);

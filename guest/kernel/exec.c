@@ -274,6 +274,7 @@ int exec_init(const char *path, const char *const *args, int nargs, const char *
 	p->kstack_top = trap_kstack_top();   /* the boot trap stack */
 	p->ppid = 0;
 	mm_init(p);
+	pcache_set_reclaim(mm_reclaim_cache_page);
 	proc_limits_init(p);
 	signal_init(&p->sig);
 	if ((err = proc_files_init(p)))

@@ -350,3 +350,38 @@ int mm_fork(struct proc *parent, struct proc *child)
 	arch_load_cr3(parent->cr3);   /* the parent's write-protected entries */
 	return c.err;
 }
+
+/* The page cache wants (ino, idx) back: every process's entry for it goes
+ * (the object-based reverse map: the VMAs of ino say where it can be
+ * mapped), then a dirty page is written. Private copies are not the
+ * cache's and stay. No TLB flush is owed for a space that is not current:
+ * there are no PCIDs, a CR3 load flushes. */
+bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
+{
+	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
+	struct vnode *vn = NULL;
+
+	for (unsigned k = 0; k < PROC_MAX; k++) {
+		struct proc *p = &proc_table[k];
+		if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+			continue;
+		for (unsigned i = 0; i < p->vmas.n; i++) {
+			const struct vma *v = &p->vmas.v[i];
+			struct vnode *n = mm_vma_vnode(v);
+			uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
+			if (!n || n->ino != ino || idx < v->pgoff || idx - v->pgoff >= pages)
+				continue;
+			vn = n;
+			uint64_t va = v->start + ((idx - v->pgoff) << X86_PAGE_SHIFT);
+			uint64_t *pte = pgtable_pte_find_in(p->cr3, va);
+			if (!pte || !(*pte & MM_PTE_OBJ) || (*pte & X86_PTE_ADDR) != pa)
+				continue;
+			uint64_t old = *pte;
+			*pte = 0;
+			if (p == proc_current && (old & X86_PTE_P))
+				arch_invlpg(va);
+			pcache_unpin(page);
+		}
+	}
+	return vn && pcache_writeback(vfs_root, page, vn->size) == 0;
+}

@@ -59,6 +59,9 @@ int mm_writeback(const struct vma *v, uint64_t start, uint64_t end);
  * parent's VMAs and entries; parent must be current. 0 or -ENOMEM (the
  * child is then half-filled: destroy it). */
 int mm_fork(struct proc *parent, struct proc *child);
+/* The page cache's reclaim hook (pcache_set_reclaim): unmap the cache page
+ * (ino, idx) from every process and write it if dirty. */
+bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page);
 /* Pages mapped by VMAs, for RLIMIT_AS. */
 uint64_t mm_total_pages(const struct proc *p);
 /* What a VMA maps: the vnode of a file (NULL for anything else), or the

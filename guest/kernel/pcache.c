@@ -43,6 +43,7 @@ static uint32_t hand;
 static bool ready;
 static struct pcache_stats stats;
 static uint32_t ndirty;       /* entries with dirty set */
+static pcache_reclaim_fn reclaim;
 /* The page after the last one asked for: a miss there is sequential. */
 static uint32_t seq_ino;
 static uint64_t seq_next;
@@ -133,7 +134,25 @@ static struct pcache_ent *pcache_victim(void)
 		}
 		e->ref = 0;
 	}
+	/* Everything left is mapped or dirty: take a page back from its
+	 * mappings (written first if dirty), as Linux's reclaim does, so a
+	 * walk over a mapping bigger than the cache goes on. */
+	for (uint32_t step = 0; reclaim && step < nused; step++) {
+		e = &ent[hand];
+		hand = hand + 1 == nused ? 0 : hand + 1;
+		if (e->busy || !e->ino || !reclaim(e->ino, e->idx, e->page) || e->maps || e->dirty)
+			continue;
+		pcache_unlink(e);
+		stats.evictions++;
+		stats.reclaimed++;
+		return e;
+	}
 	return NULL;
+}
+
+void pcache_set_reclaim(pcache_reclaim_fn fn)
+{
+	reclaim = fn;
 }
 
 uint8_t *pcache_find(uint32_t ino, uint64_t idx)

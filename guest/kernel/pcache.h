@@ -28,6 +28,7 @@ struct pcache_stats {
 	uint64_t hits, misses, evictions;
 	uint64_t readahead;       /* pages read beyond the one a miss asked for */
 	uint64_t writebacks;      /* dirty pages written to the file */
+	uint64_t reclaimed;       /* evictions that took a page from mappings */
 	uint32_t pages;          /* held now */
 };
 
@@ -60,6 +61,12 @@ void pcache_set_dirty(uint8_t *page);
 int pcache_writeback(struct ext2_fs *fs, uint8_t *page, uint64_t size);
 /* Every dirty page of ino (fsync, sync, unmount). */
 int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size);
+/* When every page is mapped or dirty, the cache asks fn to take one back:
+ * unmap (ino, idx) everywhere and write it if dirty. fn returns false if
+ * it could not; the cache then checks the page's pins and dirt itself.
+ * Without fn (host tests), such a cache is full: -ENOMEM. */
+typedef bool (*pcache_reclaim_fn)(uint32_t ino, uint64_t idx, uint8_t *page);
+void pcache_set_reclaim(pcache_reclaim_fn fn);
 /* Forgets everything and gives the pages back (unmount). */
 void pcache_reset(void);
 void pcache_get_stats(struct pcache_stats *st);

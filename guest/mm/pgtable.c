@@ -215,6 +215,15 @@ uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
 	return pgtable_pte_alloc_in(arch_read_cr3(), va, err);
 }
 
+uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
+{
+	int err = 0;
+
+	if (va >= PGTABLE_LOWER_END)
+		return 0;
+	return pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, false, 0, &err);
+}
+
 uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
 {
 	/* user addresses only: the upper half's tables are the kernel's */

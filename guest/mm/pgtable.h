@@ -30,5 +30,8 @@ uint64_t *pgtable_pte_alloc(uint64_t va, int *err);
 /* The same in the space whose PML4 is at physical address pml4 (fork
  * fills a child's tables while the parent's are current). */
 uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err);
+/* The existing 4 KiB entry slot for user address va in that space, or
+ * NULL when a table on the way is missing (nothing is allocated). */
+uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va);
 
 #endif

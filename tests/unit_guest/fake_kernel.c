@@ -15,6 +15,7 @@ struct fake_kernel fake_kernel;
 
 /* kernel/proc.c */
 struct proc *proc_current;
+struct proc proc_table[PROC_MAX];   /* the reclaim hook walks it; tests use their own procs */
 
 /* kernel/proc.c's table, copied: x86 has no write-only or execute-only
  * pages, so W and X imply R. */

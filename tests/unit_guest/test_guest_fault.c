@@ -1209,6 +1209,83 @@ START_TEST(prot_none_on_a_file_page_keeps_its_pin_and_mprotect_back_maps_it_agai
 }
 END_TEST
 
+/* ---- reclaim: the page cache takes mapped pages back ------------------ */
+
+/* mm_reclaim_cache_page walks the process table: the test's process is
+ * entry 0 there, running. */
+static struct proc *table_proc(void)
+{
+	struct proc *p = &proc_table[0];
+
+	proc_setup(p);
+	p->state = PROC_RUNNABLE;
+	use(p);
+	return p;
+}
+
+static void table_proc_done(struct proc *p)
+{
+	mm_destroy(p);
+	p->state = PROC_FREE;
+	use(&E.parent);
+}
+
+START_TEST(reclaim_unmaps_a_clean_cache_page_from_every_mapping)
+{
+	struct proc *p = table_proc();
+	map(VA1, 4, R, 0, &E.fbig, 0);
+	map(VA2, 4, R, 0, &E.fbig, 0);
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	ck_assert_int_eq(fault(VA2, RD), FAULT_DONE);
+	uint8_t *page = pcache_find(E.big, 0);
+	ck_assert_ptr_nonnull(page);
+	ck_assert_uint_eq(pcache_maps(page), 2);
+	fake.ninvlpg = 0;
+	ck_assert(mm_reclaim_cache_page(E.big, 0, page));
+	ck_assert_uint_eq(pcache_maps(page), 0);
+	ck_assert_uint_eq(pte_of(VA1), 0);
+	ck_assert_uint_eq(pte_of(VA2), 0);
+	ck_assert(invlpg_seen(VA1) && invlpg_seen(VA2));
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);   /* and it comes back */
+	ck_assert_uint_ne(pte_of(VA1) & X86_PTE_P, 0);
+	table_proc_done(p);
+}
+END_TEST
+
+START_TEST(reclaim_writes_a_dirty_shared_page_first)
+{
+	struct proc *p = table_proc();
+	uint8_t b = 0;
+	map(VA1, 2, RW, VMA_SHARED, &E.fa, 0);
+	ck_assert_int_eq(fault(VA1, WR), FAULT_DONE);
+	uint8_t *page = pcache_find(E.a, 0);
+	ck_assert_ptr_nonnull(page);
+	page[5] = 0x77;   /* the user's store through the writable entry */
+	ck_assert(mm_reclaim_cache_page(E.a, 0, page));
+	ck_assert_uint_eq(pte_of(VA1), 0);
+	ck_assert_uint_eq(pcache_maps(page), 0);
+	ck_assert_int_eq(ext2_read(&E.fs, E.a, 5, &b, 1), 1);
+	ck_assert_uint_eq(b, 0x77);
+	ck_assert(!pcache_unpin(page));   /* clean now: nothing left to write */
+	table_proc_done(p);
+}
+END_TEST
+
+START_TEST(reclaim_leaves_private_copies_alone)
+{
+	struct proc *p = table_proc();
+	map(VA1, 2, RW, 0, &E.fa, 0);
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);   /* the cache page, read-only */
+	uint8_t *page = pcache_find(E.a, 0);
+	ck_assert_int_eq(fault(VA1, WR_P), FAULT_DONE); /* now a private copy */
+	uint64_t copy = pte_of(VA1);
+	ck_assert_uint_eq(copy & MM_PTE_OBJ, 0);
+	ck_assert(mm_reclaim_cache_page(E.a, 0, page));
+	ck_assert_uint_eq(pte_of(VA1), copy);
+	table_proc_done(p);
+}
+END_TEST
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/mapvisor-fault.XXXXXX");
@@ -1273,6 +1350,9 @@ int main(void)
 	    prot_none_on_a_file_page_keeps_its_pin_and_mprotect_back_maps_it_again,
 	    growsdown_stack_mapping_away_from_the_main_stack_grows_within_rlimit_stack,
 	    growsdown_mapping_without_map_stack_is_held_to_rlimit_stack,
+	    reclaim_unmaps_a_clean_cache_page_from_every_mapping,
+	    reclaim_writes_a_dirty_shared_page_first,
+	    reclaim_leaves_private_copies_alone,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		const TTest *tt = t[i];
