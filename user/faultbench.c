@@ -1,7 +1,7 @@
 /* faultbench KIND N [FILE]: N operations of one kind, for pricing one
  * (run with N and 2N and take the difference). Prints what it did.
  *   anon      first write to N anonymous pages (zero-fill faults)
- *   pcache    first read of N pages of FILE mapped privately, the file
+ *   pcache    first read of N pages of FILE mapped privately, those pages
  *             already in the page cache (read() first), MADV_RANDOM so
  *             every page faults: page-cache-hit faults
  *   seq       first read of N pages of a cold FILE, in order (readahead
@@ -30,9 +30,14 @@ static void *map_file(const char *path, unsigned long n, int advice, int warm)
 		perror(path);
 		exit(1);
 	}
-	if (warm)
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
+	/* the pages to be touched, and no more: a whole big file would
+	 * push the first ones out of a small cache again */
+	for (unsigned long done = 0; warm && done < n * PG;) {
+		ssize_t r = read(fd, buf, n * PG - done < sizeof(buf) ? n * PG - done : sizeof(buf));
+		if (r <= 0)
+			break;
+		done += (unsigned long)r;
+	}
 	void *p = mmap(NULL, n * PG, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED || madvise(p, n * PG, advice)) {
 		perror("mmap");
