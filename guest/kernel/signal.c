@@ -67,6 +67,13 @@ struct rt_sigframe {
 #define REDZONE      128           /* psABI 3.2.2: below RSP, the callee's */
 #define UNBLOCKABLE  (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP))
 #define MXCSR_OFFSET 24
+
+/* iretq to a non-canonical RIP faults in the kernel, not in user mode:
+ * such an address must never reach a frame. */
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
 #define MXCSR_MASK_OFFSET 28
 
 volatile uint8_t signal_work;
@@ -182,6 +189,12 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 	}
 
 	arch_fpu_save(fpu);
+	if (!canonical(act->handler)) {
+		/* where Linux's iret would fault in user mode */
+		printk("pid %d killed by SIGSEGV (%s handler at %lx)\n", proc_current->pid,
+		       signal_name(sig), act->handler);
+		proc_kill(SIGSEGV);
+	}
 	if (copy_to_user(fp_va, fpu, sizeof(fpu)) || copy_to_user(frame, &fr, sizeof(fr))) {
 		printk("pid %d killed by SIGSEGV (no room for the %s frame at %lx)\n",
 		       proc_current->pid, signal_name(sig), frame);
@@ -317,6 +330,11 @@ _Noreturn void signal_return(struct syscall_frame *sf)
 		proc_kill(SIGSEGV);
 	}
 	const struct k_sigcontext *mc = &uc.mcontext;
+	if (!canonical(mc->rip)) {
+		printk("pid %d killed by SIGSEGV (rt_sigreturn to %lx)\n", proc_current->pid,
+		       mc->rip);
+		proc_kill(SIGSEGV);
+	}
 	if (mc->fpstate) {
 		if (copy_from_user(fpu, mc->fpstate, sizeof(fpu))) {
 			printk("pid %d killed by SIGSEGV (bad fpstate at %lx)\n", proc_current->pid,
