@@ -73,7 +73,8 @@ ud_entry:
 	/* User code can jump to the alias page itself, so R11 is whatever
 	 * it chose: keep only the flags user mode may own (no IOPL, NT, VM)
 	 * before iretq at CPL 0 loads them. RCX likewise is just an address
-	 * to return to; a bad one faults in user mode, not here. */
+	 * to return to; a non-canonical one makes the iretq fault at CPL 0,
+	 * which trap.c turns into the process's SIGSEGV (trap_bad_iret). */
 	andl $ASM_RFLAGS_USER, %r11d
 	orl $ASM_RFLAGS_FIXED, %r11d
 	movq %rcx, (%rsp)
@@ -116,6 +117,8 @@ syscall_return:
 	addq $8, %rsp              /* nr */
 	movq (%rsp), %rcx          /* what `syscall` left in RCX and R11 */
 	movq 16(%rsp), %r11
+	.globl syscall_iretq
+syscall_iretq:                     /* may #GP: trap.c, trap_bad_iret */
 	iretq
 2:	call syscall_unknown
 	jmp syscall_return

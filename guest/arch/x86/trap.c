@@ -132,6 +132,25 @@ static void trap_user(struct trap_frame *f, uint64_t cr2, enum fault_result r)
 		signal_fault(f, SIGSEGV, SI_KERNEL, 0);
 }
 
+extern const uint8_t syscall_iretq[], trap_iretq[];
+
+/* An iretq back to user mode faults at CPL 0 when the frame's RIP is not
+ * canonical, and user code can arrange that: jump into the syscall alias
+ * page's ud2 with any RCX (it becomes the return address), or return from
+ * a handler through a frame it built. Such a return kills the process
+ * with SIGSEGV, which is what the same program gets on Linux, instead of
+ * the kernel. */
+static void trap_bad_iret(const struct trap_frame *f)
+{
+	if ((f->cs & 3) || !proc_current ||
+	    (f->vector != X86_VEC_GP && f->vector != X86_VEC_SS && f->vector != X86_VEC_NP) ||
+	    (f->rip != (uint64_t)syscall_iretq && f->rip != (uint64_t)trap_iretq))
+		return;
+	printk("pid %d killed by SIGSEGV (return to user mode faulted: RIP %lx)\n",
+	       proc_current->pid, *(const uint64_t *)f->rsp);
+	proc_kill(SIGSEGV);
+}
+
 /* Order: a page fault on user memory may just need its page (from user
  * mode, or the kernel copying to or from user memory); then user-mode
  * exceptions become signals; then kernel fixups; anything else is fatal. */
@@ -151,6 +170,8 @@ void trap_dispatch(struct trap_frame *f)
 		trap_user(f, cr2, r);
 		return;
 	}
+
+	trap_bad_iret(f);
 
 	const struct trap_extable *e = trap_find_fixup(f->rip);
 

@@ -60,6 +60,8 @@ trap_exit:
 	popq %rbx
 	popq %rax
 	addq $16, %rsp             /* vector and error code */
+	.globl trap_iretq
+trap_iretq:                        /* may #GP: trap.c, trap_bad_iret */
 	iretq
 
 /* _Noreturn void trap_return(const struct trap_frame *f)
