@@ -35,6 +35,9 @@ struct file;
 void mm_init(struct proc *p);
 /* Everything unmapped: dirty shared pages written back, pages freed. */
 void mm_destroy(struct proc *p);
+/* PROT_* -> the PTE's W and NX (P, U and the software bits are added by
+ * the caller). */
+uint64_t mm_prot_pte(uint32_t prot);
 /* The PTE bits (P, U, W, NX, software) for a page of kind pcache mapped
  * under v; write: the page may be written now (dirty, or anonymous). */
 uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write);

@@ -24,23 +24,6 @@ bool proc_quiet;
 static uint8_t kstacks[PROC_MAX][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
 
-/* x86 has no write-only or execute-only pages: W and X imply R. */
-static const uint64_t prot_pte[VMA_PROT_MASK + 1] = {
-	[0] = 0,   /* PROT_NONE: never present */
-	[VMA_PROT_READ] = X86_PTE_NX,
-	[VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[VMA_PROT_READ | VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[VMA_PROT_EXEC] = 0,
-	[VMA_PROT_READ | VMA_PROT_EXEC] = 0,
-	[VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
-	[VMA_PROT_READ | VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
-};
-
-uint64_t proc_prot_pte(uint32_t prot)
-{
-	return prot_pte[prot & VMA_PROT_MASK];
-}
-
 int proc_files_init(struct proc *p)
 {
 	struct file *con = file_alloc(FILE_CONSOLE, O_RDWR);

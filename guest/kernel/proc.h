@@ -71,8 +71,6 @@ extern bool proc_quiet;      /* "quiet" on the command line: no syscall log */
 int proc_files_init(struct proc *p);
 /* Linux's defaults for a new process (rlimits). */
 void proc_limits_init(struct proc *p);
-/* PROT_* -> PTE bits (P, U and the software bits are the caller's). */
-uint64_t proc_prot_pte(uint32_t prot);
 /* The process ends: its mappings are written back and its files closed;
  * then the VM ends with what a shell reports: the exit code, or 128 +
  * the signal (the caller has printed why). */

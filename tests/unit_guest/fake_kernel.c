@@ -17,24 +17,6 @@ struct fake_kernel fake_kernel;
 struct proc *proc_current;
 struct proc proc_table[PROC_MAX];   /* the reclaim hook walks it; tests use their own procs */
 
-/* kernel/proc.c's table, copied: x86 has no write-only or execute-only
- * pages, so W and X imply R. */
-static const uint64_t prot_pte[VMA_PROT_MASK + 1] = {
-	[0] = 0,
-	[VMA_PROT_READ] = X86_PTE_NX,
-	[VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[VMA_PROT_READ | VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[VMA_PROT_EXEC] = 0,
-	[VMA_PROT_READ | VMA_PROT_EXEC] = 0,
-	[VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
-	[VMA_PROT_READ | VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
-};
-
-uint64_t proc_prot_pte(uint32_t prot)
-{
-	return prot_pte[prot & VMA_PROT_MASK];
-}
-
 /* kernel/file.c, for the kinds mappings hold: the last reference destroys
  * a shared anonymous object and drops the vnode reference. */
 void file_put(struct file *f)
