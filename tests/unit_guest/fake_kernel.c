@@ -15,7 +15,7 @@ struct fake_kernel fake_kernel;
 
 /* kernel/proc.c */
 struct proc *proc_current;
-struct proc proc_table[PROC_MAX];   /* the reclaim hook walks it; tests use their own procs */
+struct proc proc_table[PROC_MAX];   /* the reclaim hook walks it: reclaim tests run in entry 0 */
 
 /* kernel/file.c, for the kinds mappings hold: the last reference destroys
  * a shared anonymous object and drops the vnode reference. */
