@@ -251,7 +251,25 @@ int main(int argc, char **argv)
 	printf("untouched pages after unlink: %s\n", okm(same_as_pat(s, 0, 4 * PG)));
 	show("munmap", munmap(s, 4 * PG));
 	show("close", close(fd));
-	show("unlink", unlink(at("mm_file.other")));
+	/* rename over a mapped file: the mapping keeps the old file */
+	fd = make_file("mm_file.victim", 4 * PG);
+	s = (unsigned char *)mm("mmap private RO", NULL, NULL, 4 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	show("close", close(fd));
+	{
+		char old[256];
+		snprintf(old, sizeof(old), "%s", at("mm_file.other"));
+		show("rename another file over it", rename(old, at("mm_file.victim")));
+	}
+	printf("untouched pages after rename: %s\n", okm(same_as_pat(s, 0, 4 * PG)));
+	show("munmap", munmap(s, 4 * PG));
+	fd = open(at("mm_file.victim"), O_RDONLY);
+	{
+		unsigned char c = 0;
+		show("read the new file", pread(fd, &c, 1, 5));
+		printf("its byte: %#x\n", c);
+	}
+	show("close", close(fd));
+	show("unlink", unlink(at("mm_file.victim")));
 
 	printf("== access modes and errors\n");
 	fd = open(at("mm_file.dat"), O_WRONLY);

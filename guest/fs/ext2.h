@@ -153,6 +153,9 @@ int ext2_orphan_release(struct ext2_fs *fs, uint32_t ino);
 int ext2_rmdir(struct ext2_fs *fs, const char *path);
 /* Replaces an existing target the way rename(2) does. */
 int ext2_rename(struct ext2_fs *fs, const char *from, const char *to);
+/* The same, keeping a replaced file that loses its last link as an orphan
+ * (*orphan set), as ext2_unlink_keep does; a replaced directory is freed. */
+int ext2_rename_keep(struct ext2_fs *fs, const char *from, const char *to, bool *orphan);
 
 /* *pos starts at 0; returns 1 with *item filled and *pos advanced, 0 at the
  * end of the directory, or -errno. Unused slots are skipped. */

@@ -209,6 +209,11 @@ static int check_not_under(struct ext2_fs *fs, uint32_t dir, uint32_t victim)
 
 int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 {
+	return ext2_rename_keep(fs, from, to, NULL);
+}
+
+int ext2_rename_keep(struct ext2_fs *fs, const char *from, const char *to, bool *orphan)
+{
 	struct ext2_inode odin, ndin_own, *ndin, src, tgt, sin;
 	struct ext2_dir_loc oloc, nloc, dloc;
 	const char *oname, *nname;
@@ -310,5 +315,5 @@ int ext2_rename(struct ext2_fs *fs, const char *from, const char *to)
 		tgt.i_links_count = 0;
 		return ext2_inode_release(fs, nloc.ino, &tgt);
 	}
-	return drop_link(fs, nloc.ino, &tgt, NULL);
+	return drop_link(fs, nloc.ino, &tgt, orphan);
 }

@@ -319,9 +319,14 @@ int vfs_rename(const char *from, const char *to)
 	if ((err = vfs_lookup(from, false, &ino, &st)))
 		return err;
 	bool replaces = !vfs_lookup(to, false, &tino, &tst) && tino != ino;
-	if ((err = ext2_rename(vfs_root, from, to)))
+	/* a replaced file that is open or mapped lives on, as for unlink */
+	struct vnode *tvn = replaces ? vnode_find(tino) : NULL;
+	bool orphan = false;
+	if ((err = ext2_rename_keep(vfs_root, from, to, tvn ? &orphan : NULL)))
 		return err;
-	if (replaces && tst.nlink <= 1 && (tst.mode & EXT2_S_IFMT) != EXT2_S_IFDIR)
+	if (orphan)
+		tvn->orphan = true;
+	else if (replaces && tst.nlink <= 1 && (tst.mode & EXT2_S_IFMT) != EXT2_S_IFDIR)
 		vfs_forget(tino, tst.size);
 	return 0;
 }

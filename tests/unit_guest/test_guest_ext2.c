@@ -1029,6 +1029,27 @@ START_TEST(unlink_keep_of_one_hard_link_is_no_orphan)
 }
 END_TEST
 
+/* rename over a file that is still open keeps it as an orphan too */
+START_TEST(rename_keep_over_an_open_file_leaves_an_orphan)
+{
+	uint32_t inodes_before, ino;
+	struct ext2_stat victim;
+	bool orphan = false;
+
+	env_setup(_i);
+	inodes_before = E.fs.sb.s_free_inodes_count;
+	victim = stat_of("/big");
+	ck_assert_int_eq(ext2_rename_keep(&E.fs, "/small", "/big", &orphan), 0);
+	ck_assert(orphan);
+	ck_assert_int_eq(ext2_lookup(&E.fs, "/small", &ino), -ENOENT);
+	ck_assert_uint_ne(stat_of("/big").ino, victim.ino);
+	ck_assert_uint_eq(E.fs.sb.s_free_inodes_count, inodes_before);
+	ck_assert_int_eq(ext2_orphan_release(&E.fs, victim.ino), 0);
+	ck_assert_uint_eq(E.fs.sb.s_free_inodes_count, inodes_before + 1);
+	fsck_clean();
+}
+END_TEST
+
 START_TEST(unlink_of_one_hard_link_keeps_the_data)
 {
 	size_t len;
@@ -1645,6 +1666,7 @@ int main(void)
 	    unlink_frees_blocks_and_inode,
 	    unlink_keep_leaves_an_orphan_until_it_is_released,
 	    unlink_keep_of_one_hard_link_is_no_orphan,
+	    rename_keep_over_an_open_file_leaves_an_orphan,
 	    unlink_of_one_hard_link_keeps_the_data,
 	    unlink_releases_the_extended_attribute_block,
 	    rmdir_removes_only_empty_directories,
