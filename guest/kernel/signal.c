@@ -67,6 +67,23 @@ struct rt_sigframe {
 #define REDZONE      128           /* psABI 3.2.2: below RSP, the callee's */
 #define UNBLOCKABLE  (SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP))
 #define MXCSR_OFFSET 24
+#define MXCSR_MASK_OFFSET 28
+
+/* The MXCSR bits this CPU has (FXSAVE's MXCSR_MASK field; 0 there means
+ * the architectural default 0xffbf, SDM Vol. 1 11.6.6). Learnt once. */
+static uint32_t cpu_mxcsr_mask(void)
+{
+	static uint8_t area[FPSTATE_SIZE] __attribute__((aligned(16)));
+	static uint32_t mask;
+
+	if (!mask) {
+		arch_fpu_save(area);
+		memcpy(&mask, area + MXCSR_MASK_OFFSET, 4);
+		if (!mask)
+			mask = 0xffbf;
+	}
+	return mask;
+}
 
 /* iretq to a non-canonical RIP faults in the kernel, not in user mode:
  * such an address must never reach a frame. */
@@ -74,7 +91,6 @@ static bool canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
-#define MXCSR_MASK_OFFSET 28
 
 volatile uint8_t signal_work;
 
@@ -155,6 +171,15 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 		sp = s->altstack.sp + s->altstack.size;
 	uint64_t fp_va = (sp - FPSTATE_SIZE) & ~63ull;
 	uint64_t frame = ((fp_va - sizeof(fr)) & ~15ull) - 8;
+
+	/* A handler running on the alternate stack whose next frame would
+	 * fall off its bottom: Linux gives up (get_sigframe), or the frames
+	 * would start again at the top over live ones, for ever. */
+	if (was_on && !on_altstack(s, frame)) {
+		printk("pid %d killed by SIGSEGV (alternate stack overflow delivering %s)\n",
+		       proc_current->pid, signal_name(sig));
+		proc_kill(SIGSEGV);
+	}
 
 	memset(&fr, 0, sizeof(fr));
 	fr.pretcode = act->restorer;
@@ -341,11 +366,11 @@ _Noreturn void signal_return(struct syscall_frame *sf)
 			       mc->fpstate);
 			proc_kill(SIGSEGV);
 		}
-		/* reserved MXCSR bits would make FXRSTOR fault */
-		uint32_t mask, mxcsr;
-		memcpy(&mask, fpu + MXCSR_MASK_OFFSET, 4);
+		/* reserved MXCSR bits would make FXRSTOR fault: the CPU's
+		 * own mask, not the one the frame claims */
+		uint32_t mxcsr;
 		memcpy(&mxcsr, fpu + MXCSR_OFFSET, 4);
-		mxcsr &= mask ? mask : 0xffbf;
+		mxcsr &= cpu_mxcsr_mask();
 		memcpy(fpu + MXCSR_OFFSET, &mxcsr, 4);
 		arch_fpu_restore(fpu);
 	}
