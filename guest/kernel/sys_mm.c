@@ -44,6 +44,8 @@
 #define MREMAP_FIXED     2
 #define MREMAP_DONTUNMAP 4
 
+#define MAP_32BIT           0x40     /* x86: in the low 2 GiB */
+#define PROT_SEM       0x08       /* accepted by mprotect, meaningless on x86 */
 #define PROT_GROWSDOWN 0x01000000
 #define PROT_GROWSUP   0x02000000
 
@@ -83,6 +85,8 @@ long sys_mmap(struct syscall_frame *f)
 	if (!(flags & MAP_ANONYMOUS)) {
 		if (!(file = fd_get(&p->files, f->arg[4])))
 			return -EBADF;
+		if (flags & MAP_HUGETLB)
+			return -EINVAL;   /* only hugetlbfs files take it */
 		if (file->kind == FILE_ZERO) {
 			/* /dev/zero maps anonymous memory */
 			file = NULL;
@@ -121,6 +125,10 @@ long sys_mmap(struct syscall_frame *f)
 			if (i < p->vmas.n && p->vmas.v[i].start < start + len)
 				return -EEXIST;
 		}
+	} else if (flags & MAP_32BIT) {
+		/* x86's window for it: [1 GiB, 2 GiB) */
+		if (vma_find_free(&p->vmas, len, 0, 1ull << 30, 2ull << 30, &start))
+			return -ENOMEM;
 	} else {
 		if (len > UVM_TASK_SIZE)
 			return -ENOMEM;
@@ -163,6 +171,10 @@ long sys_mmap(struct syscall_frame *f)
 			return -EINVAL;
 		}
 	} else {
+		/* no huge pages are reserved in this kernel: as Linux without
+		 * any, the hugetlbfs set-up fails */
+		if (flags & MAP_HUGETLB)
+			return -ENOMEM;
 		switch (flags & MAP_TYPE) {
 		case MAP_SHARED:
 			if (flags & MAP_GROWSDOWN)
@@ -224,7 +236,7 @@ long sys_mprotect(struct syscall_frame *f)
 	len = page_up(len);
 	if (!len || start + len <= start)
 		return -ENOMEM;
-	if (prot & ~(uint64_t)(VMA_PROT_MASK | PROT_GROWSDOWN | PROT_GROWSUP) ||
+	if (prot & ~(uint64_t)(VMA_PROT_MASK | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) ||
 	    (prot & PROT_GROWSDOWN && prot & PROT_GROWSUP))
 		return -EINVAL;
 	if (prot & PROT_GROWSUP)

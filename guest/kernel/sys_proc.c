@@ -91,10 +91,11 @@ static long rlimit_set(struct proc *p, uint64_t res, uint64_t unew, uint64_t uol
 {
 	struct rlimit64 nl;
 
-	if (res >= RLIM_NLIMITS)
-		return -EINVAL;
+	/* Linux reads the new limit before it looks at the resource */
 	if (unew && copy_from_user(&nl, unew, sizeof(nl)))
 		return -EFAULT;
+	if (res >= RLIM_NLIMITS)
+		return -EINVAL;
 	if (unew && nl.cur > nl.max)
 		return -EINVAL;
 	if (unew && res == RLIMIT_NOFILE && nl.max > FD_MAX)

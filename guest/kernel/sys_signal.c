@@ -26,8 +26,8 @@ long sys_rt_sigaction(struct syscall_frame *f)
 		return -EINVAL;
 	if (f->arg[1] && copy_from_user(&act, f->arg[1], sizeof(act)))
 		return -EFAULT;
-	if (f->arg[2] && copy_to_user(f->arg[2], &s->action[sig], sizeof(act)))
-		return -EFAULT;
+	/* Linux installs the new action before it reports a bad oact */
+	struct k_sigaction old = s->action[sig];
 	if (f->arg[1]) {
 		act.mask &= ~UNBLOCKABLE;
 		s->action[sig] = act;
@@ -40,6 +40,8 @@ long sys_rt_sigaction(struct syscall_frame *f)
 			signal_recalc();
 		}
 	}
+	if (f->arg[2] && copy_to_user(f->arg[2], &old, sizeof(old)))
+		return -EFAULT;
 	return 0;
 }
 
@@ -48,16 +50,16 @@ long sys_rt_sigprocmask(struct syscall_frame *f)
 	struct sigstate *s = &proc_current->sig;
 	uint64_t set, old = s->blocked;
 
+	/* Linux's order: the set is read, then how checked, the mask
+	 * changed, and only then the old one written */
 	if (f->arg[3] != SIGSET_BYTES)
 		return -EINVAL;
 	if (f->arg[1]) {
-		if (f->arg[0] > SIG_SETMASK)
-			return -EINVAL;
 		if (copy_from_user(&set, f->arg[1], sizeof(set)))
 			return -EFAULT;
+		if (f->arg[0] > SIG_SETMASK)
+			return -EINVAL;
 	}
-	if (f->arg[2] && copy_to_user(f->arg[2], &old, sizeof(old)))
-		return -EFAULT;
 	if (f->arg[1]) {
 		if (f->arg[0] == SIG_BLOCK)
 			s->blocked |= set;
@@ -68,6 +70,8 @@ long sys_rt_sigprocmask(struct syscall_frame *f)
 		s->blocked &= ~UNBLOCKABLE;
 		signal_recalc();
 	}
+	if (f->arg[2] && copy_to_user(f->arg[2], &old, sizeof(old)))
+		return -EFAULT;
 	return 0;
 }
 
@@ -127,10 +131,11 @@ static long sig_send(uint64_t pid, uint64_t sig, int code)
 	struct proc *self = proc_current;
 	struct proc *p = (int64_t)pid > 0 ? proc_find((int)pid) : self;
 
-	if (sig > SIG_NSIG)
-		return -EINVAL;
+	/* the target first, then the signal (Linux: ESRCH before EINVAL) */
 	if ((int64_t)pid < -1 || !p)
 		return -ESRCH;
+	if (sig > SIG_NSIG)
+		return -EINVAL;
 	if (!sig || p->state == PROC_ZOMBIE)
 		return 0;   /* a zombie still exists, and ignores everything */
 	struct sig_info si = { .code = code, .pid = self->pid };
