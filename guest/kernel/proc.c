@@ -275,6 +275,11 @@ _Noreturn void proc_exit(int code)
 	proc_end((code & 0xff) << 8, code & 0xff);
 }
 
+bool proc_tell_death(void)
+{
+	return !proc_quiet || !proc_current || proc_current->pid == 1;
+}
+
 /* What a shell reports for a child killed by a signal. */
 _Noreturn void proc_kill(int sig)
 {

@@ -76,6 +76,16 @@ void proc_limits_init(struct proc *p);
  * the signal (the caller has printed why). */
 _Noreturn void proc_exit(int code);
 _Noreturn void proc_kill(int sig);
+/* Why a process dies, on the console: always for init (what a shell would
+ * report for the program), for other processes only without "quiet" (a
+ * shell says nothing of its grandchildren, and the console then carries
+ * exactly what the program and its children wrote). */
+bool proc_tell_death(void);
+#define proc_death_printk(...)                  \
+	do {                                    \
+		if (proc_tell_death())          \
+			printk(__VA_ARGS__);    \
+	} while (0)
 
 /* The first process (pid 1): its kernel stack is the boot trap stack. */
 struct proc *proc_init_alloc(void);

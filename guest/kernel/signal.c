@@ -176,7 +176,7 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 	 * fall off its bottom: Linux gives up (get_sigframe), or the frames
 	 * would start again at the top over live ones, for ever. */
 	if (was_on && !on_altstack(s, frame)) {
-		printk("pid %d killed by SIGSEGV (alternate stack overflow delivering %s)\n",
+		proc_death_printk("pid %d killed by SIGSEGV (alternate stack overflow delivering %s)\n",
 		       proc_current->pid, signal_name(sig));
 		proc_kill(SIGSEGV);
 	}
@@ -216,12 +216,12 @@ static void signal_setup(struct trap_frame *f, int sig, const struct sig_info *s
 	arch_fpu_save(fpu);
 	if (!canonical(act->handler)) {
 		/* where Linux's iret would fault in user mode */
-		printk("pid %d killed by SIGSEGV (%s handler at %lx)\n", proc_current->pid,
+		proc_death_printk("pid %d killed by SIGSEGV (%s handler at %lx)\n", proc_current->pid,
 		       signal_name(sig), act->handler);
 		proc_kill(SIGSEGV);
 	}
 	if (copy_to_user(fp_va, fpu, sizeof(fpu)) || copy_to_user(frame, &fr, sizeof(fr))) {
-		printk("pid %d killed by SIGSEGV (no room for the %s frame at %lx)\n",
+		proc_death_printk("pid %d killed by SIGSEGV (no room for the %s frame at %lx)\n",
 		       proc_current->pid, signal_name(sig), frame);
 		proc_kill(SIGSEGV);
 	}
@@ -291,7 +291,7 @@ void signal_deliver(struct trap_frame *f)
 	uint64_t handler = s->action[sig].handler;
 	if (handler == SIG_DFL) {
 		if (!sig_default_ignored(sig)) {
-			printk("pid %d killed by %s\n", proc_current->pid, signal_name(sig));
+			proc_death_printk("pid %d killed by %s\n", proc_current->pid, signal_name(sig));
 			proc_kill(sig);
 		}
 	} else if (handler != SIG_IGN) {
@@ -309,11 +309,11 @@ void signal_fault(struct trap_frame *f, int sig, int code, uint64_t addr)
 	/* Linux's force_sig: a blocked or ignored fault signal is not
 	 * deliverable, so the default action (death) applies. */
 	if (handler == SIG_DFL || handler == SIG_IGN || (s->blocked & SIG_BIT(sig))) {
-		printk("pid %d killed by %s (vector %lu error %lx at rip %lx", proc_current->pid,
+		proc_death_printk("pid %d killed by %s (vector %lu error %lx at rip %lx", proc_current->pid,
 		       signal_name(sig), f->vector, f->error, f->rip);
 		if (f->vector == X86_VEC_PF)
-			printk(", address %lx", addr);
-		printk(")\n");
+			proc_death_printk(", address %lx", addr);
+		proc_death_printk(")\n");
 		proc_kill(sig);
 	}
 	signal_setup(f, sig, &si);
@@ -350,19 +350,19 @@ _Noreturn void signal_return(struct syscall_frame *sf)
 
 	/* The handler's `ret` popped pretcode: RSP is at the ucontext. */
 	if (copy_from_user(&uc, sf->rsp, sizeof(uc))) {
-		printk("pid %d killed by SIGSEGV (bad rt_sigreturn frame at %lx)\n",
+		proc_death_printk("pid %d killed by SIGSEGV (bad rt_sigreturn frame at %lx)\n",
 		       proc_current->pid, sf->rsp);
 		proc_kill(SIGSEGV);
 	}
 	const struct k_sigcontext *mc = &uc.mcontext;
 	if (!canonical(mc->rip)) {
-		printk("pid %d killed by SIGSEGV (rt_sigreturn to %lx)\n", proc_current->pid,
+		proc_death_printk("pid %d killed by SIGSEGV (rt_sigreturn to %lx)\n", proc_current->pid,
 		       mc->rip);
 		proc_kill(SIGSEGV);
 	}
 	if (mc->fpstate) {
 		if (copy_from_user(fpu, mc->fpstate, sizeof(fpu))) {
-			printk("pid %d killed by SIGSEGV (bad fpstate at %lx)\n", proc_current->pid,
+			proc_death_printk("pid %d killed by SIGSEGV (bad fpstate at %lx)\n", proc_current->pid,
 			       mc->fpstate);
 			proc_kill(SIGSEGV);
 		}

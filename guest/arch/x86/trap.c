@@ -120,7 +120,7 @@ static void trap_user(struct trap_frame *f, uint64_t cr2, enum fault_result r)
 			signal_fault(f, SIGBUS, r == FAULT_BUS_IO ? BUS_OBJERR : BUS_ADRERR, cr2);
 			return;
 		default:
-			printk("pid %d killed by SIGKILL (out of memory at %lx)\n", proc_current->pid,
+			proc_death_printk("pid %d killed by SIGKILL (out of memory at %lx)\n", proc_current->pid,
 			       cr2);
 			proc_kill(SIGKILL);
 		}
@@ -146,7 +146,7 @@ static void trap_bad_iret(const struct trap_frame *f)
 	    (f->vector != X86_VEC_GP && f->vector != X86_VEC_SS && f->vector != X86_VEC_NP) ||
 	    (f->rip != (uint64_t)syscall_iretq && f->rip != (uint64_t)trap_iretq))
 		return;
-	printk("pid %d killed by SIGSEGV (return to user mode faulted: RIP %lx)\n",
+	proc_death_printk("pid %d killed by SIGSEGV (return to user mode faulted: RIP %lx)\n",
 	       proc_current->pid, *(const uint64_t *)f->rsp);
 	proc_kill(SIGSEGV);
 }
