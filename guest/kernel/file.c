@@ -217,12 +217,19 @@ static const struct file_ops {
 	[FILE_PROCMAPS] = { procfs_maps_read, NULL },
 };
 
+/* Linux's vfs_read/vfs_write order: the descriptor's mode, then a buffer
+ * that cannot be user memory (-EFAULT), and a count clamped to
+ * MAX_RW_COUNT rather than refused. */
+#define MAX_RW_COUNT (0x7fffffffull & ~0xfffull)
+
 int64_t file_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t *pos)
 {
 	if ((f->flags & O_ACCMODE) == O_WRONLY || !file_ops[f->kind].read)
 		return -EBADF;
-	if (len > INT64_MAX)
-		return -EINVAL;
+	if (!user_range_ok(ubuf, len))
+		return -EFAULT;
+	if (len > MAX_RW_COUNT)
+		len = MAX_RW_COUNT;
 	return file_ops[f->kind].read(f, ubuf, len, pos);
 }
 
@@ -230,8 +237,10 @@ int64_t file_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t *pos)
 {
 	if ((f->flags & O_ACCMODE) == O_RDONLY || !file_ops[f->kind].write)
 		return -EBADF;
-	if (len > INT64_MAX)
-		return -EINVAL;
+	if (!user_range_ok(ubuf, len))
+		return -EFAULT;
+	if (len > MAX_RW_COUNT)
+		len = MAX_RW_COUNT;
 	return file_ops[f->kind].write(f, ubuf, len, pos);
 }
 

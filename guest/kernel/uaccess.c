@@ -33,6 +33,11 @@ static int uaccess_ok(uint64_t u, size_t n)
 	return u <= UVM_TOP && n <= UVM_TOP - u;
 }
 
+bool user_range_ok(uint64_t u, uint64_t n)
+{
+	return uaccess_ok(u, n);
+}
+
 /* The instruction path: faults resolve or fix up to -EFAULT (uaccess.S). */
 static long uaccess_insn(uint64_t u, uint8_t *k, size_t n, bool to_user)
 {
