@@ -29,6 +29,7 @@
 #include "fake_disk.h"
 #include "fake_kernel.h"
 #include "fake_machine.h"
+#include "host_files.h"
 #include "fs/ext2.h"
 #include "kernel/fault.h"
 #include "kernel/file.h"
@@ -85,39 +86,6 @@ static struct {
 } E;
 
 /* ---- host helpers ---------------------------------------------------- */
-
-static uint8_t pattern_byte(uint32_t seed, uint64_t off)
-{
-	uint64_t x = (off + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)seed * 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 29;
-	return (uint8_t)(x ^ (x >> 17));
-}
-
-/* Outside any test (main): no ck_assert. */
-static void need(bool ok, const char *what)
-{
-	if (!ok) {
-		perror(what);
-		exit(EXIT_FAILURE);
-	}
-}
-
-static void make_pattern_file(const char *rel, uint64_t n, uint32_t seed)
-{
-	char path[PATHLEN];
-	uint8_t *p = malloc(n);
-	FILE *f;
-
-	need(p != NULL, "malloc");
-	for (uint64_t i = 0; i < n; i++)
-		p[i] = pattern_byte(seed, i);
-	snprintf(path, sizeof(path), "%s/%s", srcdir, rel);
-	f = fopen(path, "wb");
-	need(f != NULL, path);
-	need(fwrite(p, 1, n, f) == n, path);
-	need(fclose(f) == 0, path);
-	free(p);
-}
 
 static void run_ok(const char *cmd)
 {
@@ -342,7 +310,7 @@ static uint64_t pages_allocated(void)
 static void assert_file_bytes(const uint8_t *page, uint32_t seed, uint64_t off, uint64_t size)
 {
 	for (uint64_t i = 0; i < PG; i++) {
-		uint8_t want = off + i < size ? pattern_byte(seed, off + i) : 0;
+		uint8_t want = off + i < size ? host_pattern_byte(seed, off + i) : 0;
 		ck_assert_msg(page[i] == want, "byte %lu of the page at file offset %lu: %#x, want %#x",
 			      i, off, page[i], want);
 	}
@@ -767,7 +735,7 @@ START_TEST(file_fault_on_the_last_partial_page_maps_it_with_zeros_past_the_end)
 	uint8_t *page = cached(E.a, 2);
 	ck_assert_uint_eq(pte_of(VA1 + 2 * PG), phys(page) | PTE_USER | MM_PTE_OBJ | X86_PTE_NX);
 	assert_file_bytes(page, 1, 2 * PG, A_SIZE);   /* zeros from byte 1808 on */
-	ck_assert_uint_eq(page[A_SIZE - 2 * PG - 1], pattern_byte(1, A_SIZE - 1));
+	ck_assert_uint_eq(page[A_SIZE - 2 * PG - 1], host_pattern_byte(1, A_SIZE - 1));
 }
 END_TEST
 
@@ -834,7 +802,7 @@ START_TEST(shared_file_write_fault_maps_the_cache_page_writable_and_dirty)
 	uint8_t buf[PG];
 	ck_assert_int_eq(ext2_read(&E.fs, E.a, PG, buf, PG), PG);
 	for (unsigned i = 0; i < PG; i++)
-		ck_assert_uint_eq(buf[i], i >= 100 && i < 150 ? 0x77 : pattern_byte(1, PG + i));
+		ck_assert_uint_eq(buf[i], i >= 100 && i < 150 ? 0x77 : host_pattern_byte(1, PG + i));
 }
 END_TEST
 
@@ -1301,9 +1269,9 @@ int main(void)
 	snprintf(srcdir, sizeof(srcdir), "%s/src", base);
 	char cmd[3 * PATHLEN];
 	snprintf(cmd, sizeof(cmd), "mkdir '%s'", srcdir);
-	need(system(cmd) == 0, "mkdir");
-	make_pattern_file("a", A_SIZE, 1);
-	make_pattern_file("big", (uint64_t)BIG_PAGES * PG, 3);
+	host_need(system(cmd) == 0, "mkdir");
+	host_pattern_file(srcdir, "a", A_SIZE, 1);
+	host_pattern_file(srcdir, "big", (uint64_t)BIG_PAGES * PG, 3);
 
 	Suite *s = suite_create("guest_fault");
 	const TTest *t[] = {

@@ -23,6 +23,7 @@
 
 #include "arch/x86/syscall_arch.h"
 #include "fake_disk.h"
+#include "host_files.h"
 #include "fs/ext2.h"
 #include "fs/fs_hooks.h"
 #include "kernel/pcache.h"
@@ -56,47 +57,13 @@ long arch_uaccess_zero(void *dst, size_t n)
 
 /* ---- host helpers ---------------------------------------------------- */
 
-static uint8_t pattern_byte(uint32_t seed, uint64_t off)
-{
-	uint64_t x = (off + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)seed * 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 29;
-	return (uint8_t)(x ^ (x >> 17));
-}
-
-/* Outside any test (main): no ck_assert. */
-static void need(bool ok, const char *what)
-{
-	if (!ok) {
-		perror(what);
-		exit(EXIT_FAILURE);
-	}
-}
-
-static void make_pattern_file(const char *rel, uint64_t n, uint32_t seed)
-{
-	char path[PATHLEN];
-	uint8_t *p = malloc(n);
-	int fd;
-
-	need(p != NULL, "malloc");
-	for (uint64_t i = 0; i < n; i++)
-		p[i] = pattern_byte(seed, i);
-	snprintf(path, sizeof(path), "%s/%s", srcdir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	need(fd >= 0, path);
-	need(write(fd, p, n) == (ssize_t)n, path);
-	need(fchmod(fd, 0644) == 0, path);
-	close(fd);
-	free(p);
-}
-
 static void make_source_tree(void)
 {
 	snprintf(srcdir, sizeof(srcdir), "%s/src", base);
-	need(mkdir(srcdir, 0755) == 0, "mkdir");
-	make_pattern_file("a", A_SIZE, 1);
-	make_pattern_file("b", B_SIZE, 2);
-	make_pattern_file("big", (uint64_t)BIG_PAGES * PG, 3);
+	host_need(mkdir(srcdir, 0755) == 0, "mkdir");
+	host_pattern_file(srcdir, "a", A_SIZE, 1);
+	host_pattern_file(srcdir, "b", B_SIZE, 2);
+	host_pattern_file(srcdir, "big", (uint64_t)BIG_PAGES * PG, 3);
 }
 
 static void run_ok(const char *cmd)
@@ -185,7 +152,7 @@ static void assert_source_page(const uint8_t *page, uint32_t seed, uint64_t idx,
 {
 	for (uint64_t i = 0; i < PG; i++) {
 		uint64_t off = idx * PG + i;
-		uint8_t want = off < n ? pattern_byte(seed, off) : 0;
+		uint8_t want = off < n ? host_pattern_byte(seed, off) : 0;
 		ck_assert_msg(page[i] == want, "page %lu byte %lu: %#x, want %#x", idx, i, page[i],
 			      want);
 	}
@@ -314,7 +281,7 @@ START_TEST(pcache_writeback_writes_only_the_bytes_below_size_and_marks_the_page_
 	ck_assert_uint_eq(stats().writebacks, 1);
 	uint8_t *got = file_bytes(E.a, PG, PG);
 	for (unsigned i = 0; i < PG; i++) {
-		uint8_t want = i < 1000 ? 0xee : pattern_byte(1, PG + i);
+		uint8_t want = i < 1000 ? 0xee : host_pattern_byte(1, PG + i);
 		ck_assert_msg(got[i] == want, "file byte %u: %#x, want %#x", PG + i, got[i], want);
 	}
 	free(got);
@@ -362,7 +329,7 @@ START_TEST(pcache_writeback_of_a_clean_page_writes_nothing)
 	ck_assert_uint_eq(stats().writebacks, 0);
 	uint8_t byte;
 	ck_assert_int_eq(ext2_read(&E.fs, E.a, 0, &byte, 1), 1);
-	ck_assert_uint_eq(byte, pattern_byte(1, 0));
+	ck_assert_uint_eq(byte, host_pattern_byte(1, 0));
 }
 END_TEST
 
@@ -419,14 +386,14 @@ START_TEST(pcache_sync_writes_every_dirty_page_of_one_inode_and_not_others)
 	ck_assert_uint_eq(stats().writebacks, 2);
 	uint8_t *got = file_bytes(E.a, 0, A_SIZE);
 	for (uint64_t i = 0; i < A_SIZE; i++) {
-		uint8_t want = i < PG ? 0x50 : i < 2 * PG ? pattern_byte(1, i) : 0x52;
+		uint8_t want = i < PG ? 0x50 : i < 2 * PG ? host_pattern_byte(1, i) : 0x52;
 		ck_assert_msg(got[i] == want, "a byte %lu: %#x, want %#x", i, got[i], want);
 	}
 	free(got);
 	ck_assert_uint_eq(file_size(E.a), A_SIZE);
 	got = file_bytes(E.b, 0, B_SIZE);
 	for (uint64_t i = 0; i < B_SIZE; i++)
-		ck_assert_uint_eq(got[i], pattern_byte(2, i));   /* b untouched */
+		ck_assert_uint_eq(got[i], host_pattern_byte(2, i));   /* b untouched */
 	free(got);
 	/* a is clean now: another sync writes nothing */
 	unsigned writes = E.disk.writes;
