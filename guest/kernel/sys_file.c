@@ -106,12 +106,13 @@ static long sys_prw(struct syscall_frame *f, bool write)
 	struct file *fp = file_of(f->arg[0]);
 	uint64_t pos = f->arg[3];
 
+	/* Linux's order: the offset, the descriptor, then seekability */
+	if ((int64_t)pos < 0)
+		return -EINVAL;
 	if (!fp)
 		return -EBADF;
 	if (!file_seekable(fp))
 		return -ESPIPE;
-	if ((int64_t)pos < 0)
-		return -EINVAL;
 	return write ? file_write(fp, f->arg[1], f->arg[2], &pos)
 		     : file_read(fp, f->arg[1], f->arg[2], &pos);
 }
