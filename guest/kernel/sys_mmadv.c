@@ -75,10 +75,15 @@ static int madv_apply(struct proc *p, const struct vma *v, uint64_t start, uint6
 		mm_zap(v, start, end);
 		return 0;
 	case MADV_FREE:
-		/* Only private anonymous memory; the pages may be freed
-		 * lazily. Keeping them is one of the outcomes Linux allows,
-		 * and the one it shows without memory pressure. */
-		return v->file || v->flags & VMA_SHARED ? -EINVAL : 0;
+		/* Only private anonymous memory, not locked; the pages may be
+		 * freed lazily. Keeping them is one of the outcomes Linux
+		 * allows, and the one it shows without memory pressure. */
+		return v->file || v->flags & (VMA_SHARED | VMA_LOCKED) ? -EINVAL : 0;
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		/* hints for reclaim, refused on locked memory (Linux's
+		 * can_madv_lru_vma) */
+		return v->flags & VMA_LOCKED ? -EINVAL : 0;
 	case MADV_REMOVE:
 		/* shared anonymous memory could punch its object; not yet */
 		return v->flags & VMA_SHARED ? -EOPNOTSUPP : -EINVAL;
