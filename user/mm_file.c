@@ -312,6 +312,12 @@ int main(int argc, char **argv)
 	   MAP_SHARED_VALIDATE | 0x200000, fr, 0);
 	mm("MAP_SHARED_VALIDATE | MAP_SYNC", NULL, NULL, PG, PROT_READ,
 	   MAP_SHARED_VALIDATE | MAP_SYNC, fr, 0);
+	mm("MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE", NULL, (void *)0x500000000000UL, PG,
+	   PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, fr, 0);
+	s = (unsigned char *)mm("MAP_SHARED_VALIDATE | MAP_POPULATE | MAP_LOCKED", NULL, NULL, PG,
+				PROT_READ, MAP_SHARED_VALIDATE | MAP_POPULATE | MAP_LOCKED, fr, 0);
+	if (s)
+		munmap(s, PG);
 	s = (unsigned char *)mm("MAP_SHARED | unknown flag (ignored)", NULL, NULL, PG, PROT_READ,
 				MAP_SHARED | 0x200000, fr, 0);
 	if (s)
