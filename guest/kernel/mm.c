@@ -368,15 +368,17 @@ int mm_fork(struct proc *parent, struct proc *child)
 	return c.err;
 }
 
-/* The page cache wants (ino, idx) back: every process's entry for it goes
- * (the object-based reverse map: the VMAs of ino say where it can be
- * mapped), then a dirty page is written. Private copies are not the
- * cache's and stay. No TLB flush is owed for a space that is not current:
- * there are no PCIDs, a CR3 load flushes. */
-bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
+/* Every entry that maps the cache page (ino, idx) at pa: the VMAs of ino
+ * say where it can be mapped (an object-based reverse map). fn gets each
+ * with its process and VMA, and stops the walk by returning false. The
+ * vnode of ino, if any VMA maps the file, comes back in *vn. */
+typedef bool (*mm_rmap_fn)(struct proc *p, const struct vma *v, uint64_t va, uint64_t *pte,
+			   uint8_t *page);
+
+static bool mm_rmap_walk(uint32_t ino, uint64_t idx, uint8_t *page, mm_rmap_fn fn,
+			 struct vnode **vn)
 {
 	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
-	struct vnode *vn = NULL;
 
 	for (unsigned k = 0; k < PROC_MAX; k++) {
 		struct proc *p = &proc_table[k];
@@ -388,17 +390,48 @@ bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
 			uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
 			if (!n || n->ino != ino || idx < v->pgoff || idx - v->pgoff >= pages)
 				continue;
-			vn = n;
+			*vn = n;
 			uint64_t va = v->start + ((idx - v->pgoff) << X86_PAGE_SHIFT);
 			uint64_t *pte = pgtable_pte_find_in(p->cr3, va);
-			if (!pte || !(*pte & MM_PTE_OBJ) || (*pte & X86_PTE_ADDR) != pa)
-				continue;
-			uint64_t old = *pte;
-			*pte = 0;
-			if (p == proc_current && (old & X86_PTE_P))
-				arch_invlpg(va);
-			pcache_unpin(page);
+			if (pte && (*pte & MM_PTE_OBJ) && (*pte & X86_PTE_ADDR) == pa &&
+			    !fn(p, v, va, pte, page))
+				return false;
 		}
 	}
+	return true;
+}
+
+static bool mm_rmap_unlocked(struct proc *p, const struct vma *v, uint64_t va, uint64_t *pte,
+			     uint8_t *page)
+{
+	(void)p, (void)va, (void)pte, (void)page;
+	return !(v->flags & VMA_LOCKED);
+}
+
+/* No TLB flush is owed for a space that is not current: there are no
+ * PCIDs, a CR3 load flushes. */
+static bool mm_rmap_unmap(struct proc *p, const struct vma *v, uint64_t va, uint64_t *pte,
+			  uint8_t *page)
+{
+	uint64_t old = *pte;
+
+	(void)v;
+	*pte = 0;
+	if (p == proc_current && (old & X86_PTE_P))
+		arch_invlpg(va);
+	pcache_unpin(page);
+	return true;
+}
+
+/* The page cache wants (ino, idx) back: unless a locked mapping holds it
+ * (mlock pins, as on Linux), every process's entry for it goes, then a
+ * dirty page is written. Private copies are not the cache's and stay. */
+bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
+{
+	struct vnode *vn = NULL;
+
+	if (!mm_rmap_walk(ino, idx, page, mm_rmap_unlocked, &vn))
+		return false;
+	mm_rmap_walk(ino, idx, page, mm_rmap_unmap, &vn);
 	return vn && pcache_writeback(vfs_root, page, vn->size) == 0;
 }

@@ -1239,6 +1239,23 @@ START_TEST(reclaim_writes_a_dirty_shared_page_first)
 }
 END_TEST
 
+START_TEST(reclaim_leaves_a_page_a_locked_mapping_holds)
+{
+	struct proc *p = table_proc();
+	map(VA1, 4, R, 0, &E.fbig, 0);
+	map(VA2, 4, R, VMA_LOCKED, &E.fbig, 0);
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	ck_assert_int_eq(fault(VA2, RD), FAULT_DONE);
+	uint8_t *page = pcache_find(E.big, 0);
+	ck_assert_uint_eq(pcache_maps(page), 2);
+	ck_assert(!mm_reclaim_cache_page(E.big, 0, page));
+	ck_assert_uint_eq(pcache_maps(page), 2);   /* neither entry went */
+	ck_assert_uint_ne(pte_of(VA1) & X86_PTE_P, 0);
+	ck_assert_uint_ne(pte_of(VA2) & X86_PTE_P, 0);
+	table_proc_done(p);
+}
+END_TEST
+
 START_TEST(reclaim_leaves_private_copies_alone)
 {
 	struct proc *p = table_proc();
@@ -1320,6 +1337,7 @@ int main(void)
 	    growsdown_mapping_without_map_stack_is_held_to_rlimit_stack,
 	    reclaim_unmaps_a_clean_cache_page_from_every_mapping,
 	    reclaim_writes_a_dirty_shared_page_first,
+	    reclaim_leaves_a_page_a_locked_mapping_holds,
 	    reclaim_leaves_private_copies_alone,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
