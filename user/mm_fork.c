@@ -588,6 +588,51 @@ static int c_msync(void *a)
 	return 0;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A sleeping parent lets its child run, and a signal from the child ends
+ * the sleep with EINTR and the time left. */
+static void sleeping(void)
+{
+	int fds[2];
+	char b = 0;
+	struct timespec ts = { 0, 200000000 }, rem = { 0, 0 };
+
+	printf("== sleeping\n");
+	show("pipe", pipe(fds));
+	pid_t c = fork();
+	if (c == 0) {
+		b = 'x';
+		_exit(write(fds[1], &b, 1) == 1 ? 0 : 1);
+	}
+	show("nanosleep 0.2 s", nanosleep(&ts, NULL));
+	show("the child's byte is there after it", read(fds[0], &b, 1));
+	int st = 0;
+	waitpid(c, &st, 0);
+	printf("child %s\n", how(st));
+	close(fds[0]);
+	close(fds[1]);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	pid_t parent = getpid();
+	c = fork();
+	if (c == 0)
+		_exit(kill(parent, SIGUSR1) ? 1 : 0);
+	/* long enough that the child has always run by then natively */
+	ts.tv_sec = 20;
+	ts.tv_nsec = 0;
+	show("nanosleep 20 s, a child sends SIGUSR1", nanosleep(&ts, &rem));
+	printf("time left more than 1 s: %s\n", rem.tv_sec >= 1 ? "yes" : "no");
+	waitpid(c, &st, 0);
+	printf("child %s\n", how(st));
+	signal(SIGUSR1, SIG_DFL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tmp";
@@ -663,6 +708,7 @@ int main(int argc, char **argv)
 
 	kill_eof(SIGKILL);
 	kill_eof(SIGTERM);
+	sleeping();
 
 	close(fd_dat);
 	close(fd_ro);

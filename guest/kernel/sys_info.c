@@ -3,7 +3,9 @@
 #include <stdint.h>
 
 #include "arch/x86/syscall_arch.h"
+#include "kernel/proc.h"
 #include "kernel/random.h"
+#include "kernel/signal.h"
 #include "kernel/syscall.h"
 #include "kernel/time.h"
 #include "kernel/uaccess.h"
@@ -97,10 +99,12 @@ long sys_getrandom(struct syscall_frame *f)
 	return (long)done;
 }
 
-/* Sleeping: one process and no signals, so a sleep is never interrupted;
- * like Linux, the remaining time is written only after an interruption,
- * which means never. */
-static long sleep_for(uint64_t req_ptr, uint64_t clock, bool absolute)
+/* Sleeping: the other processes run first (they are the only ones that
+ * can send a signal; with no preemption they run until they wait, yield
+ * or end), then the host sleeps the rest. A signal that became
+ * deliverable meanwhile ends the sleep with EINTR and, for a relative
+ * sleep, the time left in *rem, as on Linux. */
+static long sleep_for(uint64_t req_ptr, uint64_t clock, bool absolute, uint64_t rem_ptr)
 {
 	struct timespec64 ts;
 
@@ -115,13 +119,28 @@ static long sleep_for(uint64_t req_ptr, uint64_t clock, bool absolute)
 		uint64_t now = clock == CLOCK_REALTIME ? time_real_ns() : time_mono_ns();
 		ns = ns > now ? ns - now : 0;
 	}
-	time_sleep_ns(ns);
+	uint64_t t0 = time_mono_ns();
+	uint64_t end = ns > UINT64_MAX - t0 ? UINT64_MAX : t0 + ns;
+	for (uint64_t now = t0; now < end; now = time_mono_ns()) {
+		if (signal_interrupts()) {
+			uint64_t left = end - now;
+			struct timespec64 r = { (int64_t)(left / NSEC_PER_SEC),
+						(int64_t)(left % NSEC_PER_SEC) };
+			if (!absolute && rem_ptr && copy_to_user(rem_ptr, &r, sizeof(r)))
+				return -EFAULT;
+			return -EINTR;
+		}
+		if (!proc_yield_to_other()) {
+			time_sleep_ns(end - now);
+			break;
+		}
+	}
 	return 0;
 }
 
 long sys_nanosleep(struct syscall_frame *f)
 {
-	return sleep_for(f->arg[0], CLOCK_MONOTONIC, false);
+	return sleep_for(f->arg[0], CLOCK_MONOTONIC, false, f->arg[1]);
 }
 
 /* The clocks Linux sleeps on: the thread CPU-time clock is "not supported",
@@ -136,5 +155,5 @@ long sys_clock_nanosleep(struct syscall_frame *f)
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
 	    clock != CLOCK_PROCESS_CPUTIME && clock != CLOCK_BOOTTIME)
 		return -EINVAL;
-	return sleep_for(f->arg[2], clock, flags & TIMER_ABSTIME);
+	return sleep_for(f->arg[2], clock, flags & TIMER_ABSTIME, f->arg[3]);
 }
