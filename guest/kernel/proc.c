@@ -13,8 +13,6 @@
 #include "x86.h"
 
 #define KSTACK_SIZE 16384
-#define P_ALL 0
-#define P_PID 1
 
 struct proc *proc_current;
 struct proc proc_table[PROC_MAX];

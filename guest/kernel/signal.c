@@ -112,7 +112,7 @@ const char *signal_name(int sig)
 
 /* Default action "ignore" (signal(7)). The stop signals are ignored too:
  * there is nobody to continue the VM's only process. */
-static bool sig_default_ignored(int sig)
+bool signal_default_ignored(int sig)
 {
 	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
 	       sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -137,7 +137,7 @@ void signal_raise(struct proc *p, int sig, const struct sig_info *info)
 	uint64_t handler = s->action[sig].handler;
 
 	/* An ignored signal is discarded when sent, not when delivered. */
-	if (handler == SIG_IGN || (handler == SIG_DFL && sig_default_ignored(sig)))
+	if (handler == SIG_IGN || (handler == SIG_DFL && signal_default_ignored(sig)))
 		return;
 	if (!(s->pending & SIG_BIT(sig)))
 		s->info[sig] = *info;
@@ -290,7 +290,7 @@ void signal_deliver(struct trap_frame *f)
 		s->pending &= ~SIG_BIT(sig);
 	uint64_t handler = s->action[sig].handler;
 	if (handler == SIG_DFL) {
-		if (!sig_default_ignored(sig)) {
+		if (!signal_default_ignored(sig)) {
 			proc_death_printk("pid %d killed by %s\n", proc_current->pid, signal_name(sig));
 			proc_kill(sig);
 		}

@@ -112,6 +112,8 @@ struct sigstate {
 
 #define SIG_BIT(sig) (1ull << ((sig) - 1))
 
+/* The default action of sig is to ignore it (signal(7)). */
+bool signal_default_ignored(int sig);
 /* "SIGSEGV" ... for messages. */
 const char *signal_name(int sig);
 /* Fresh state: every action SIG_DFL, nothing blocked, no altstack. */

@@ -33,8 +33,8 @@ long sys_rt_sigaction(struct syscall_frame *f)
 		s->action[sig] = act;
 		/* POSIX: setting SIG_IGN (or a default of ignore) discards a
 		 * pending instance */
-		if (act.handler == SIG_IGN || (act.handler == SIG_DFL && (sig == SIGCHLD ||
-			sig == SIGCONT || sig == SIGURG || sig == SIGWINCH))) {
+		if (act.handler == SIG_IGN ||
+		    (act.handler == SIG_DFL && signal_default_ignored((int)sig))) {
 			s->pending &= ~SIG_BIT(sig);
 			s->queued[sig] = 0;
 			signal_recalc();
