@@ -123,17 +123,24 @@ syscall_iretq:                     /* may #GP: trap.c, trap_bad_iret */
 2:	call syscall_unknown
 	jmp syscall_return
 
-/* A signal is deliverable: hand the C side every user register. The
- * callee-saved ones still hold user values (the handler preserved them);
- * six pushes keep RSP 16-byte aligned for the call. Does not return: the
- * delivery leaves through trap_return. */
-syscall_signal:
+/* The callee-saved registers, which still hold user values after a system
+ * call's handler returns, pushed so that they lie as rbx rbp r12 r13 r14
+ * r15 upward: the `callee` array of syscall_frame_full(). Six words. */
+.macro PUSH_USER_CALLEE
 	pushq %r15
 	pushq %r14
 	pushq %r13
 	pushq %r12
 	pushq %rbp
 	pushq %rbx
+.endm
+
+/* A signal is deliverable: hand the C side every user register. The
+ * callee-saved ones still hold user values (the handler preserved them);
+ * six pushes keep RSP 16-byte aligned for the call. Does not return: the
+ * delivery leaves through trap_return. */
+syscall_signal:
+	PUSH_USER_CALLEE
 	movq %rsp, %rsi            /* rbx rbp r12 r13 r14 r15 */
 	leaq 48(%rsp), %rdi        /* the struct syscall_frame */
 	movq %rax, %rdx            /* the call's return value */
@@ -145,12 +152,7 @@ syscall_signal:
  * for proc_fork_syscall. The eighth word keeps RSP 16-byte aligned. */
 	.globl sys_fork_entry
 sys_fork_entry:
-	pushq %r15
-	pushq %r14
-	pushq %r13
-	pushq %r12
-	pushq %rbp
-	pushq %rbx
+	PUSH_USER_CALLEE
 	movq %rsp, %rsi
 	subq $8, %rsp
 	call proc_fork_syscall
