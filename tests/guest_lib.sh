@@ -29,6 +29,23 @@ guest_runners() {
 	echo "$_r"
 }
 
+# guest_pick_runners: $runners for a boot test, said on stdout; the test
+# skips when there is none. tests/run.sh's ASan+UBSan pass (BUILD other
+# than build) rebuilds only mapvisor, so there it is mapvisor or nothing.
+guest_pick_runners() {
+	runners=$(guest_runners)
+	if [ "$BUILD" != build ]; then
+		[ -w /dev/kvm ] || skip "SKIP: $BUILD changes only mapvisor, and there is no writable /dev/kvm"
+		runners=mapvisor
+	fi
+	[ -n "$runners" ] || skip "SKIP: no writable /dev/kvm for mapvisor and no $QEMU for QEMU TCG"
+	if [ -w /dev/kvm ]; then
+		echo "runners: $runners"
+	else
+		echo "runners: $runners (no writable /dev/kvm: QEMU TCG only)"
+	fi
+}
+
 guest_run() {
 	_runner=$1 _img=$2 _out=$3 _prog=$4
 	shift 4

@@ -21,17 +21,7 @@ command -v e2fsck >/dev/null || skip "SKIP: no e2fsck (e2fsprogs)"
 [ -f "$KERNEL" ] || fail "$KERNEL not built (make)"
 [ -x build/user/sysfuzz ] || fail "build/user/sysfuzz not built (make)"
 [ "$SRC_IMG" -nt build/user/sysfuzz ] || fail "$SRC_IMG is older than build/user/sysfuzz (make image)"
-runners=$(guest_runners)
-if [ "$BUILD" != build ]; then   # tests/run.sh's ASan+UBSan pass: only mapvisor is rebuilt
-	[ -w /dev/kvm ] || skip "SKIP: $BUILD changes only mapvisor, and there is no writable /dev/kvm"
-	runners=mapvisor
-fi
-[ -n "$runners" ] || skip "SKIP: no writable /dev/kvm for mapvisor and no $QEMU for QEMU TCG"
-if [ -w /dev/kvm ]; then
-	echo "runners: $runners"
-else
-	echo "runners: $runners (no writable /dev/kvm: QEMU TCG only)"
-fi
+guest_pick_runners
 # SEED or SEED:COUNT. 41:2500 and 174:10000 hung the VM once (a handler
 # faulting on its alternate stack looped for ever): kept as regressions.
 SEEDS=${FUZZ_SEEDS:-1 2 3 4 5 6 7 8 9 10 11 12 41:2500 174:10000}

@@ -20,17 +20,7 @@ done
 command -v perl >/dev/null || skip "SKIP: no perl (runs the native programs with argv[0] /bin/NAME)"
 [ -f "$SRC_IMG" ] || fail "$SRC_IMG not built (make image)"
 [ -f "$KERNEL" ] || fail "$KERNEL not built (make)"
-runners=$(guest_runners)
-if [ "$BUILD" != build ]; then   # tests/run.sh's ASan+UBSan pass: only mapvisor is rebuilt
-	[ -w /dev/kvm ] || skip "SKIP: $BUILD changes only mapvisor, and there is no writable /dev/kvm"
-	runners=mapvisor
-fi
-[ -n "$runners" ] || skip "SKIP: no writable /dev/kvm for mapvisor and no $QEMU for QEMU TCG"
-if [ -w /dev/kvm ]; then
-	echo "runners: $runners"
-else
-	echo "runners: $runners (no writable /dev/kvm: QEMU TCG only)"
-fi
+guest_pick_runners
 mkdir -p "$TMP/root/tmp" "$TMP/root/dev/shm"
 cp -R images/files/. "$TMP/root/"
 IMG=$TMP/rootfs.ext2
