@@ -94,14 +94,13 @@ static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *
 
 	if (idx >= npages)
 		return FAULT_BUS_ADRERR;
-	bool cached = pcache_find(vn->ino, idx) != NULL;
 	enum pcache_ra ra = v->flags & VMA_SEQ_READ    ? PCACHE_RA_ALWAYS
 			    : v->flags & VMA_RAND_READ ? PCACHE_RA_NONE
 						       : PCACHE_RA_AUTO;
-	int err = pcache_get_ra(vfs_root, vn->ino, idx, ra, &page);
-	if (err)
-		return err == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
-	if (cached)
+	int got = pcache_get_ra(vfs_root, vn->ino, idx, ra, &page);
+	if (got < 0)
+		return got == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
+	if (got)
 		fault_stats.pcache_hit++;
 	else
 		fault_stats.disk_read++;

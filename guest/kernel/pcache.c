@@ -1,5 +1,9 @@
-/* A fixed table of entries with hash chains by (ino, idx) and a clock hand
- * for eviction. Nothing here loops over page bytes: fills are device
+/* A fixed table of entries with hash chains by (ino, idx) and a clock for
+ * eviction. The clock turns over a ring of the entries that may be reused
+ * (not mapped, not dirty, not being filled), not over the table: when most
+ * of the cache is mapped, as in a walk over a big file mapping, finding a
+ * victim still costs a few steps, not a pass over 2048 entries (which was
+ * ~57,000 instructions a page, all emulated on kvm-pvm). Nothing here loops over page bytes: fills are device
  * transfers straight into the pages, zeroing uses the string instruction of
  * arch_uaccess_zero, one emulated instruction rather than one per byte.
  *
@@ -27,6 +31,8 @@ struct pcache_ent {
 	uint8_t *page;            /* the entry's for good once handed out */
 	uint16_t next;            /* hash chain by (ino, idx) */
 	uint16_t pnext;           /* hash chain by page address */
+	uint16_t rprev, rnext;    /* the ring of reusable entries */
+	uint8_t in_ring;
 	uint32_t maps;            /* user PTEs mapping the page: not a victim */
 	uint8_t ref;              /* clock: used since the hand last passed */
 	uint8_t busy;             /* taken for a fill in progress: not a victim */
@@ -39,7 +45,9 @@ static struct pcache_ent ent[PCACHE_MAX];
 static uint16_t bucket[PCACHE_BUCKETS];
 static uint16_t pbucket[PCACHE_BUCKETS];   /* by page address */
 static uint32_t nused;        /* entries ever handed out: [0, nused) */
-static uint32_t hand;
+static uint16_t ring = NIL;   /* the clock hand: the next reusable entry */
+static uint32_t nring;
+static uint32_t reclaim_hand; /* over the whole table, for reclaim */
 static bool ready;
 static struct pcache_stats stats;
 static uint32_t ndirty;       /* entries with dirty set */
@@ -85,6 +93,60 @@ static struct pcache_ent *pcache_lookup(uint32_t ino, uint64_t idx)
 	return NULL;
 }
 
+static bool pcache_reusable(const struct pcache_ent *e)
+{
+	return !e->busy && !e->maps && !e->dirty;
+}
+
+/* Joins the ring just behind the hand, the last entry the hand reaches;
+ * a free one (no file page in it) at the hand, to be reused first. */
+static void ring_insert(struct pcache_ent *e)
+{
+	uint16_t self = (uint16_t)(e - ent);
+
+	if (ring == NIL) {
+		e->rprev = e->rnext = self;
+		ring = self;
+	} else {
+		uint16_t tail = ent[ring].rprev;
+		e->rnext = ring;
+		e->rprev = tail;
+		ent[tail].rnext = self;
+		ent[ring].rprev = self;
+		if (!e->ino)
+			ring = self;
+	}
+	e->in_ring = 1;
+	nring++;
+}
+
+static void ring_remove(struct pcache_ent *e)
+{
+	uint16_t self = (uint16_t)(e - ent);
+
+	if (e->rnext == self) {
+		ring = NIL;
+	} else {
+		ent[e->rprev].rnext = e->rnext;
+		ent[e->rnext].rprev = e->rprev;
+		if (ring == self)
+			ring = e->rnext;
+	}
+	e->in_ring = 0;
+	nring--;
+}
+
+/* After any change to busy, maps or dirty. */
+static void pcache_update(struct pcache_ent *e)
+{
+	bool want = pcache_reusable(e);
+
+	if (want && !e->in_ring)
+		ring_insert(e);
+	else if (!want && e->in_ring)
+		ring_remove(e);
+}
+
 static void pcache_unlink(struct pcache_ent *e)
 {
 	uint16_t *link = &bucket[pcache_hash(e->ino, e->idx)];
@@ -98,11 +160,15 @@ static void pcache_unlink(struct pcache_ent *e)
 		e->dirty = 0;
 		ndirty--;
 	}
+	if (e->in_ring)   /* free now: to the hand */
+		ring_remove(e);
+	pcache_update(e);
 }
 
-/* A free entry, with a page: a never-used one while there are any, then
- * the first the clock hand finds unreferenced and not busy. Two turns of
- * the hand clear every reference bit, so NULL means every entry is busy. */
+/* A free entry, with a page, taken (busy: the caller clears it and calls
+ * pcache_update): a never-used one while there are any, then the first in
+ * the ring the hand finds unreferenced. Every ring entry is reusable, so
+ * one turn clears the reference bits and the next finds one. */
 static struct pcache_ent *pcache_victim(void)
 {
 	struct pcache_ent *e;
@@ -115,39 +181,51 @@ static struct pcache_ent *pcache_victim(void)
 			e->pnext = pbucket[pcache_phash(page)];
 			pbucket[pcache_phash(page)] = (uint16_t)(e - ent);
 			stats.pages++;
+			e->busy = 1;
 			return e;
 		}
 		if (!nused)
 			return NULL;
 	}
-	for (uint32_t step = 0; step <= 2 * nused; step++) {
-		e = &ent[hand];
-		hand = hand + 1 == nused ? 0 : hand + 1;
-		if (e->busy || e->maps || e->dirty)
+	for (uint32_t step = 0, bound = 2 * nring; ring != NIL && step <= bound; step++) {
+		e = &ent[ring];
+		ring = e->rnext;
+		if (e->ino && e->ref) {
+			e->ref = 0;
 			continue;
-		if (!e->ino)
-			return e;
-		if (!e->ref) {
+		}
+		if (e->ino) {
 			pcache_unlink(e);
 			stats.evictions++;
-			return e;
 		}
-		e->ref = 0;
+		e->busy = 1;
+		pcache_update(e);
+		return e;
 	}
 	/* Everything left is mapped or dirty: take a page back from its
 	 * mappings (written first if dirty), as Linux's reclaim does, so a
 	 * walk over a mapping bigger than the cache goes on. */
 	for (uint32_t step = 0; reclaim && step < nused; step++) {
-		e = &ent[hand];
-		hand = hand + 1 == nused ? 0 : hand + 1;
+		e = &ent[reclaim_hand];
+		reclaim_hand = reclaim_hand + 1 == nused ? 0 : reclaim_hand + 1;
 		if (e->busy || !e->ino || !reclaim(e->ino, e->idx, e->page) || e->maps || e->dirty)
 			continue;
 		pcache_unlink(e);
 		stats.evictions++;
 		stats.reclaimed++;
+		e->busy = 1;
+		pcache_update(e);
 		return e;
 	}
 	return NULL;
+}
+
+static void pcache_release(struct pcache_ent **run, unsigned from, unsigned to)
+{
+	for (unsigned k = from; k < to; k++) {
+		run[k]->busy = 0;
+		pcache_update(run[k]);
+	}
 }
 
 void pcache_set_reclaim(pcache_reclaim_fn fn)
@@ -167,7 +245,9 @@ uint8_t *pcache_find(uint32_t ino, uint64_t idx)
 
 int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
 {
-	return pcache_get_ra(fs, ino, idx, PCACHE_RA_AUTO, page);
+	int r = pcache_get_ra(fs, ino, idx, PCACHE_RA_AUTO, page);
+
+	return r < 0 ? r : 0;
 }
 
 int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
@@ -191,7 +271,7 @@ int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra
 		stats.hits++;
 		e->ref = 1;
 		*page = e->page;
-		return 0;
+		return 1;
 	}
 	stats.misses++;
 	if (idx > (UINT64_MAX >> PCACHE_SHIFT) - PCACHE_RA)
@@ -208,18 +288,18 @@ int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra
 	for (n = 0; n < want; n++) {
 		if (!(run[n] = pcache_victim()))
 			break;   /* memory short: read what there is room for */
-		run[n]->busy = 1;
 		pages[n] = run[n]->page;
 	}
-	for (unsigned k = 0; k < n; k++)
-		run[k]->busy = 0;
 	if (!n)
 		return -ENOMEM;
+	unsigned taken = n;
 	if (m.n > n)
 		m.n = n;
 	got = ext2_pages_read(fs, ino, &m, pages);
-	if (got < 0)
-		return (int)got;   /* the entries stay free */
+	if (got < 0) {
+		pcache_release(run, 0, taken);   /* free again */
+		return (int)got;
+	}
 	if ((uint64_t)got < (uint64_t)n * PCACHE_PAGE)
 		arch_uaccess_zero(pages[got / PCACHE_PAGE] + got % PCACHE_PAGE,
 				  PCACHE_PAGE - (size_t)(got % PCACHE_PAGE));
@@ -235,6 +315,7 @@ int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra
 		e->next = bucket[h];
 		bucket[h] = (uint16_t)(e - ent);
 	}
+	pcache_release(run, 0, taken);   /* filled ones join the ring last */
 	if (n > 1)
 		stats.readahead += n - 1;
 	*page = run[0]->page;
@@ -264,8 +345,10 @@ void pcache_pin(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
 
-	if (e)
+	if (e) {
 		e->maps++;
+		pcache_update(e);
+	}
 }
 
 bool pcache_unpin(uint8_t *page)
@@ -275,6 +358,7 @@ bool pcache_unpin(uint8_t *page)
 	if (!e || !e->maps)
 		return false;
 	e->maps--;
+	pcache_update(e);
 	return !e->maps && e->dirty;
 }
 
@@ -285,6 +369,7 @@ void pcache_set_dirty(uint8_t *page)
 	if (e && e->ino && !e->dirty) {
 		e->dirty = 1;
 		ndirty++;
+		pcache_update(e);
 	}
 }
 
@@ -314,6 +399,7 @@ static int pcache_write_ent(struct ext2_fs *fs, struct pcache_ent *e, uint64_t s
 	stats.writebacks++;
 	e->dirty = 0;
 	ndirty--;
+	pcache_update(e);
 	return 0;
 }
 
@@ -345,7 +431,8 @@ void pcache_reset(void)
 	}
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		pbucket[i] = NIL;
-	nused = hand = ndirty = 0;
+	nused = reclaim_hand = ndirty = nring = 0;
+	ring = NIL;
 	stats.pages = 0;
 	ready = false;
 }

@@ -36,7 +36,8 @@ struct pcache_stats {
  * the file read as zeros). 0 or -errno. */
 int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page);
 /* Readahead on a miss: when the access pattern looks sequential (AUTO,
- * what pcache_get does), always (madvise SEQUENTIAL) or never (RANDOM). */
+ * what pcache_get does), always (madvise SEQUENTIAL) or never (RANDOM).
+ * 1 when the page was cached, 0 when it was read, or -errno. */
 enum pcache_ra { PCACHE_RA_AUTO, PCACHE_RA_ALWAYS, PCACHE_RA_NONE };
 int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
 		  uint8_t **page);

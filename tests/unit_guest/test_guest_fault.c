@@ -260,7 +260,7 @@ static void cache_pages(uint32_t ino, uint64_t from, uint64_t to)
 {
 	for (uint64_t i = from; i < to; i++) {
 		uint8_t *page;
-		ck_assert_int_eq(pcache_get_ra(&E.fs, ino, i, PCACHE_RA_NONE, &page), 0);
+		ck_assert_int_ge(pcache_get_ra(&E.fs, ino, i, PCACHE_RA_NONE, &page), 0);
 	}
 }
 
