@@ -51,11 +51,14 @@ HG := $(BUILD)/host-guest
 
 MAPVISOR := $(BUILD)/mapvisor
 KERNEL := $(GBUILD)/kernel.elf
+# A QEMU TCG plugin counting the guest kernel's instructions: kvm-pvm's
+# emulated-instruction cost, measured where there is no /dev/kvm.
+KCOUNT := build/tools/qemu_kcount.so
 
 .PHONY: all run test bench clean deps unit image FORCE
 # Keep intermediate objects: no surprise rebuilds, and no `rm` after the test summary.
 .SECONDARY:
-all: $(MAPVISOR) $(KERNEL) $(UNIT_BINS) $(GUEST_UNIT_BINS)
+all: $(MAPVISOR) $(KERNEL) $(UNIT_BINS) $(GUEST_UNIT_BINS) $(KCOUNT)
 
 deps: $(DEPS_OK)
 $(DEPS_OK): tools/deps.sh
@@ -137,12 +140,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(VMM_LIB_OBJS)
 $(HG)/%.o: guest/%.c | $(DEPS_OK)
 	$(call say,HOSTCC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -Iguest $(if $(filter lib/%,$*),-include tests/unit_guest/guest_lib_names.h) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) -DMV_HOSTED -Iguest $(if $(filter lib/%,$*),-include tests/unit_guest/guest_lib_names.h) -c $< -o $@
 
 $(BUILD)/tests/unit_guest/%.o: tests/unit_guest/%.c | $(DEPS_OK)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -Iguest -Itests/unit -Itests/unit_guest $$(pkg-config --cflags check) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) -DMV_HOSTED -Iguest -Itests/unit -Itests/unit_guest $$(pkg-config --cflags check) -c $< -o $@
 
 $(GUEST_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/tests/unit_guest/%.o
 	$(call say,LD,$@)
@@ -173,6 +176,12 @@ FAULT_HG_OBJS += $(HG)/mm/vma.o $(HG)/mm/pgtable.o $(HG)/mm/page.o $(HG)/mm/shm.
 FAULT_HG_OBJS += $(HG)/mm/pageref.o
 $(BUILD)/tests/test_guest_fault: $(FAULT_HG_OBJS) $(EXT2_HG_OBJS) $(FAKE_DISK) $(FAKE_MACHINE)
 $(BUILD)/tests/test_guest_fault: $(BUILD)/tests/unit_guest/fake_kernel.o $(HOST_FILES)
+
+$(KCOUNT): tools/qemu_kcount.c | $(DEPS_OK)
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC \
+		-fvisibility=hidden -o $@ $<
 
 # mapvisor needs /dev/kvm; without it the same kernel boots under QEMU's
 # TCG, so the demo still runs (QEMU's status (v << 1) | 1 is decoded).

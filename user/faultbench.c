@@ -2,8 +2,9 @@
  * (run with N and 2N and take the difference). Prints what it did.
  *   anon      first write to N anonymous pages (zero-fill faults)
  *   pcache    first read of N pages of FILE mapped privately, those pages
- *             already in the page cache (read() first), MADV_RANDOM so
- *             every page faults: page-cache-hit faults
+ *             already in the page cache (read() first, of max(N, 1024)
+ *             pages, so runs with N and 2N <= 1024 read the same), MADV_RANDOM
+ *             so every page faults: page-cache-hit faults
  *   seq       first read of N pages of a cold FILE, in order (readahead
  *             and fault-around: most pages take no fault of their own)
  *   rand      first read of N pages of a cold FILE, MADV_RANDOM, in a
@@ -22,7 +23,7 @@
 
 #define PG 4096UL
 
-static void *map_file(const char *path, unsigned long n, int advice, int warm)
+static void *map_file(const char *path, unsigned long n, int advice, unsigned long warm)
 {
 	static char buf[64 * 1024];
 	int fd = open(path, O_RDONLY);
@@ -30,10 +31,10 @@ static void *map_file(const char *path, unsigned long n, int advice, int warm)
 		perror(path);
 		exit(1);
 	}
-	/* the pages to be touched, and no more: a whole big file would
-	 * push the first ones out of a small cache again */
-	for (unsigned long done = 0; warm && done < n * PG;) {
-		ssize_t r = read(fd, buf, n * PG - done < sizeof(buf) ? n * PG - done : sizeof(buf));
+	/* the pages to be touched, and not many more: a whole big file
+	 * would push the first ones out of a small cache again */
+	for (unsigned long done = 0; done < warm * PG;) {
+		ssize_t r = read(fd, buf, warm * PG - done < sizeof(buf) ? warm * PG - done : sizeof(buf));
 		if (r <= 0)
 			break;
 		done += (unsigned long)r;
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
 		if (argc < 4)
 			return 2;
 		int advice = !strcmp(kind, "seq") ? MADV_NORMAL : MADV_RANDOM;
-		p = map_file(argv[3], n, advice, !strcmp(kind, "pcache"));
+		unsigned long warm = !strcmp(kind, "pcache") ? (n > 1024 ? n : 1024) : 0;
+		p = map_file(argv[3], n, advice, warm);
 		/* rand: an odd stride modulo n visits every page once */
 		unsigned long step = !strcmp(kind, "rand") ? 7919 % n : 1;
 		if (step == 0 || (n % 7919 == 0 && step != 1))

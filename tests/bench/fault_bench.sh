@@ -9,8 +9,10 @@
 # guest-caused exits and wall time per operation, and the guest's own
 # fault counters, for each backing in FAULT_BACKINGS (anon, anon-prefault,
 # shared, private, hugetlb: the last only when 2 MiB pages are free).
-# Without: QEMU TCG gives the guest's counters only (faults of each kind
-# and disk requests per operation; TCG's times say nothing about KVM).
+# Without: QEMU TCG with build/tools/qemu_kcount.so counts the guest
+# kernel's instructions per operation (emulated instructions on kvm-pvm),
+# the functions they are spent in, and the guest's counters; TCG's times
+# say nothing about KVM, so none are given.
 # Usage: make bench [FAULT_RUNS=N] [FAULT_BACKINGS="anon shared ..."]
 set -eu
 BUILD=${BUILD:-build}
@@ -19,6 +21,7 @@ BACKINGS=${FAULT_BACKINGS:-anon anon-prefault shared private hugetlb}
 K=build/guest/kernel.elf
 M=$BUILD/mapvisor
 U=build/user
+KC=build/tools/qemu_kcount.so
 T=$(mktemp -d /tmp/mapvisor-fbench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 [ -x "$U/faultbench" ] || { echo "fault_bench: $U/faultbench not built (make all)" >&2; exit 1; }
@@ -102,7 +105,19 @@ if [ -w /dev/kvm ]; then
 		done
 	done
 elif command -v qemu-system-x86_64 >/dev/null; then
-	echo "  no writable /dev/kvm: QEMU TCG, the guest's counters only"
+	# QEMU TCG with build/tools/qemu_kcount.so: the kernel's instructions
+	# per operation, which on kvm-pvm are its emulated instructions. Not
+	# counted: vblk_run's polling of the used ring, which waits for QEMU's
+	# disk thread; under mapvisor a request is done when its notify exit
+	# returns. Rep iterations are page zero and copy by string
+	# instructions, one hypercall each under mapvisor on kvm-pvm.
+	echo "  no writable /dev/kvm: QEMU TCG, guest kernel instructions (kvm-pvm's"
+	echo "  emulated instructions) and the guest's counters"
+	nm -n build/guest/kernel.full.elf >"$T/syms"
+	kc() {   # file name: a counter or a function's count
+		awk -v n="$2" '($1 == n && NF == 2) || ($1 == "func" && $2 == n) {print $NF; f=1}
+			END {if (!f) print 0}' "$1"
+	}
 	for kind in $KINDS; do
 		n=$(n_of "$kind")
 		for k in 1 2; do
@@ -113,10 +128,18 @@ elif command -v qemu-system-x86_64 >/dev/null; then
 				-global virtio-mmio.force-legacy=false \
 				-drive id=d0,file="$IMG",format=raw,if=none,readonly=on \
 				-device virtio-blk-device,drive=d0 -kernel "$K" \
+				-plugin "$KC,out=$T/c$k,syms=$T/syms,top=100000" \
 				-append "quiet mmstats init=/bin/faultbench -- $(args "$kind" $((k * n)))" \
 				</dev/null 2>/dev/null | tr -d '\r' | grep mmstats >"$T/q$k" || true
 		done
 		echo "  $kind (N=$n), per operation:"
+		d() { awk "BEGIN {printf \"%.1f\", (($1) - ($2)) / $n}"; }
+		insns=$(d "$(kc "$T/c2" kernel_insns) - $(kc "$T/c2" vblk_run)" \
+			"$(kc "$T/c1" kernel_insns) - $(kc "$T/c1" vblk_run)")
+		rep=$(d "$(kc "$T/c2" kernel_rep)" "$(kc "$T/c1" kernel_rep)")
+		pio=$(d "$(kc "$T/c2" kernel_pio)" "$(kc "$T/c1" kernel_pio)")
+		iret=$(d "$(kc "$T/c2" kernel_iret)" "$(kc "$T/c1" kernel_iret)")
+		echo "    kernel instructions $insns (rep iterations $rep), port I/O $pio, iretq $iret"
 		line=""
 		for s in anon_zero pcache_hit disk_read around cow requests; do
 			a=$(stat_of "$T/q1" $s) b=$(stat_of "$T/q2" $s)
@@ -124,6 +147,11 @@ elif command -v qemu-system-x86_64 >/dev/null; then
 			line="$line $s $(awk "BEGIN {printf \"%.3f\", ($b - $a) / $n}")"
 		done
 		echo "   $line"
+		# where the instructions go: the functions with the most per op
+		awk -v n="$n" 'FNR == NR {if ($1 == "func") a[$2] = $3; next}
+			$1 == "func" && $2 != "vblk_run" {d = ($3 - a[$2]) / n; if (d >= 1) printf "%.0f %s\n", d, $2}' \
+			"$T/c1" "$T/c2" | sort -rn | head -8 | awk '{printf "%s %s, ", $2, $1} END {print ""}' |
+			sed 's/, $//; s/^/    top: /'
 	done
 else
 	echo "  SKIP: no writable /dev/kvm and no qemu-system-x86_64"
