@@ -33,5 +33,8 @@ uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err);
 /* The existing 4 KiB entry slot for user address va in that space, or
  * NULL when a table on the way is missing (nothing is allocated). */
 uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va);
+/* The tables of the space at pml4 are about to be freed: the walks above
+ * remember the last page table they reached, and must not any longer. */
+void pgtable_forget(uint64_t pml4);
 
 #endif

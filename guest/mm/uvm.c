@@ -42,6 +42,7 @@ void uvm_destroy(uint64_t pml4)
 {
 	uint64_t *t = phys_to_virt(pml4);
 
+	pgtable_forget(pml4);
 	for (unsigned i = 0; i < UVM_USER_SLOTS; i++)
 		if (t[i] & X86_PTE_P)
 			uvm_free_table(t[i] & X86_PTE_ADDR, 3);

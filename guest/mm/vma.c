@@ -268,9 +268,17 @@ int vma_set_copy(struct vma_set *dst, const struct vma_set *src)
 
 const struct vma *vma_find(const struct vma_set *s, uint64_t addr)
 {
-	unsigned i = lower(s, addr);
+	unsigned i = s->hint;
 
-	return i < s->n && s->v[i].start <= addr ? &s->v[i] : 0;
+	if (i < s->n && s->v[i].start <= addr && addr < s->v[i].end)
+		return &s->v[i];
+	i = lower(s, addr);
+	if (i >= s->n || s->v[i].start > addr)
+		return 0;
+	/* The hint is a cache, not part of the set's value: the set is
+	 * never a const object, only passed as one. */
+	((struct vma_set *)s)->hint = i;
+	return &s->v[i];
 }
 
 unsigned vma_index_from(const struct vma_set *s, uint64_t addr)

@@ -109,6 +109,9 @@ struct vma_set {
 	uint64_t file_refs;       /* references on files the set holds now: one
 				     per VMA with a file (checked by vma_validate) */
 	const struct vma_ops *ops;
+	unsigned hint;            /* where vma_find last found one: faults come
+				     in runs in one VMA (a stale index is only
+				     a miss: it is checked before use) */
 };
 
 /* An empty set over `storage` (cap entries, may be NULL/0 when ops has

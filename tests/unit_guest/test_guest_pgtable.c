@@ -647,6 +647,42 @@ START_TEST(pgtable_pte_alloc_without_free_pages_returns_enomem)
 }
 END_TEST
 
+/* The walk remembers the last page table it reached. An address space
+ * whose tables are freed is forgotten; a new one in the same PML4 page
+ * must get its own tables, not the old space's. */
+START_TEST(pgtable_pte_alloc_after_pgtable_forget_walks_the_new_tables)
+{
+	const uint64_t va = 0x0000000000403000ull;
+	int err = 0;
+	uint64_t *old = pgtable_pte_alloc(va, &err);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_ptr_eq(pgtable_pte_alloc(va + PG, &err), old + 1);   /* remembered */
+	/* the space goes; a new one starts from an empty PML4 in that page */
+	pgtable_forget(PML4_PA);
+	memset(fake_ptr(PML4_PA), 0, PG);
+	uint64_t before = allocated();
+	uint64_t *slot = pgtable_pte_alloc(va, &err);
+	ck_assert_ptr_nonnull(slot);
+	ck_assert_uint_eq(allocated(), before + 3);   /* walked, tables made */
+	ck_assert_ptr_eq(slot, walk(va, 12));
+	ck_assert_ptr_ne(slot, old);
+}
+END_TEST
+
+START_TEST(pgtable_pte_find_in_another_space_does_not_use_the_remembered_table)
+{
+	const uint64_t va = 0x0000000000403000ull, other = PML4_PA + PG;
+	int err = 0;
+	ck_assert_ptr_nonnull(pgtable_pte_alloc(va, &err));
+	/* another (empty) space: nothing there */
+	ck_assert_ptr_null(pgtable_pte_find_in(other, va));
+	uint64_t *in_other = pgtable_pte_alloc_in(other, va, &err);
+	ck_assert_ptr_nonnull(in_other);
+	ck_assert_ptr_ne(in_other, pgtable_pte_find_in(PML4_PA, va));
+	ck_assert_ptr_eq(pgtable_pte_find_in(PML4_PA, va), walk(va, 12));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_pgtable");
@@ -690,6 +726,8 @@ int main(void)
 	    pgtable_pte_alloc_refuses_addresses_outside_the_lower_half,
 	    pgtable_pte_alloc_inside_a_2m_page_returns_eexist,
 	    pgtable_pte_alloc_without_free_pages_returns_enomem,
+	    pgtable_pte_alloc_after_pgtable_forget_walks_the_new_tables,
+	    pgtable_pte_find_in_another_space_does_not_use_the_remembered_table,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		TCase *tc = tcase_create(t[i]->name);

@@ -1122,6 +1122,12 @@ static void compare(const struct model *m, unsigned step)
 		if (got_reported[a] != expect_reported[a])
 			ck_abort_msg("step %u: page %u reported %d, expected %d", step, a,
 				     got_reported[a], expect_reported[a]);
+		/* vma_find starts at the index it last found, which the step
+		 * may have moved: it must still give the VMA holding the page */
+		uint64_t va = PG(MBASE + a) + 123;
+		const struct vma *f = vma_find(&S, va);
+		if ((f != NULL) != y->mapped || (f && (f->start > va || f->end <= va)))
+			ck_abort_msg("step %u: vma_find(page %u) wrong", step, a);
 	}
 	ck_assert_uint_eq(S.n, m_count(m));
 	audit();

@@ -35,11 +35,6 @@ void arch_invlpg(uint64_t va)
 	invlpg(va);
 }
 
-void *phys_to_virt(uint64_t pa)
-{
-	return (void *)(pa + MV_DIRECT_MAP_BASE);
-}
-
 uint64_t kernel_virt_to_phys(const void *va)
 {
 	return (uint64_t)va - MV_KERNEL_VIRT_BASE;
