@@ -20,7 +20,7 @@
 #include "fs/fs_hooks.h"
 #include "lib/errno.h"
 
-#define PCACHE_BUCKETS 512u   /* power of two */
+#define PCACHE_BUCKETS 2048u  /* power of two; chains of about one entry */
 #define NIL            0xffffu
 /* Readahead window: 128 KiB, one request of 32 pages. */
 #define PCACHE_RA      32u
@@ -46,7 +46,6 @@ static uint16_t bucket[PCACHE_BUCKETS];
 static uint16_t pbucket[PCACHE_BUCKETS];   /* by page address */
 static uint32_t nused;        /* entries ever handed out: [0, nused) */
 static uint16_t ring = NIL;   /* the clock hand: the next reusable entry */
-static uint32_t nring;
 static uint32_t reclaim_hand; /* over the whole table, for reclaim */
 static bool ready;
 static struct pcache_stats stats;
@@ -117,7 +116,6 @@ static void ring_insert(struct pcache_ent *e)
 			ring = self;
 	}
 	e->in_ring = 1;
-	nring++;
 }
 
 static void ring_remove(struct pcache_ent *e)
@@ -133,18 +131,15 @@ static void ring_remove(struct pcache_ent *e)
 			ring = e->rnext;
 	}
 	e->in_ring = 0;
-	nring--;
 }
 
-/* After any change to busy, maps or dirty. */
+/* After a change that may make e reusable (a last unpin, a writeback, a
+ * fill done). Changes the other way leave e in the ring: the hand drops
+ * what it finds no longer reusable, so a fault's pin costs nothing here. */
 static void pcache_update(struct pcache_ent *e)
 {
-	bool want = pcache_reusable(e);
-
-	if (want && !e->in_ring)
+	if (!e->in_ring && pcache_reusable(e))
 		ring_insert(e);
-	else if (!want && e->in_ring)
-		ring_remove(e);
 }
 
 static void pcache_unlink(struct pcache_ent *e)
@@ -166,9 +161,10 @@ static void pcache_unlink(struct pcache_ent *e)
 }
 
 /* A free entry, with a page, taken (busy: the caller clears it and calls
- * pcache_update): a never-used one while there are any, then the first in
- * the ring the hand finds unreferenced. Every ring entry is reusable, so
- * one turn clears the reference bits and the next finds one. */
+ * pcache_update): a never-used one while there are any, then the first
+ * reusable entry in the ring the hand finds unreferenced. Each entry is
+ * dropped from the ring at most once per insertion, and one turn clears
+ * the reference bits of those that stay, so the loop ends. */
 static struct pcache_ent *pcache_victim(void)
 {
 	struct pcache_ent *e;
@@ -187,8 +183,12 @@ static struct pcache_ent *pcache_victim(void)
 		if (!nused)
 			return NULL;
 	}
-	for (uint32_t step = 0, bound = 2 * nring; ring != NIL && step <= bound; step++) {
+	while (ring != NIL) {
 		e = &ent[ring];
+		if (!pcache_reusable(e)) {   /* mapped or dirtied since it joined */
+			ring_remove(e);
+			continue;
+		}
 		ring = e->rnext;
 		if (e->ino && e->ref) {
 			e->ref = 0;
@@ -198,8 +198,8 @@ static struct pcache_ent *pcache_victim(void)
 			pcache_unlink(e);
 			stats.evictions++;
 		}
+		ring_remove(e);
 		e->busy = 1;
-		pcache_update(e);
 		return e;
 	}
 	/* Everything left is mapped or dirty: take a page back from its
@@ -213,8 +213,9 @@ static struct pcache_ent *pcache_victim(void)
 		pcache_unlink(e);
 		stats.evictions++;
 		stats.reclaimed++;
+		if (e->in_ring)
+			ring_remove(e);
 		e->busy = 1;
-		pcache_update(e);
 		return e;
 	}
 	return NULL;
@@ -431,7 +432,7 @@ void pcache_reset(void)
 	}
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		pbucket[i] = NIL;
-	nused = reclaim_hand = ndirty = nring = 0;
+	nused = reclaim_hand = ndirty = 0;
 	ring = NIL;
 	stats.pages = 0;
 	ready = false;

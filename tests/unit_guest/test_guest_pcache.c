@@ -217,6 +217,33 @@ START_TEST(pcache_pinned_page_is_not_evicted_when_the_cache_is_over_full)
 }
 END_TEST
 
+/* Pages mapped after they joined the reuse ring stay in it until the hand
+ * passes: it must drop them, never hand them out, and take them again once
+ * they are unmapped. All but a few pinned, then all unpinned. */
+START_TEST(pcache_victims_skip_pages_pinned_in_the_ring_and_take_them_after_unpin)
+{
+	const uint64_t free_ones = 3;
+	uint8_t *page;
+	for (uint64_t i = 0; i < PCACHE_MAX; i++)   /* exactly these: no readahead */
+		ck_assert_int_ge(pcache_get_ra(&E.fs, E.big, i, PCACHE_RA_NONE, &page), 0);
+	for (uint64_t i = 0; i < PCACHE_MAX - free_ones; i++)
+		pcache_pin(pcache_find(E.big, i));
+	for (uint64_t i = PCACHE_MAX; i < BIG_PAGES; i++)   /* 64 new pages */
+		assert_source_page(get(E.big, i), 3, i, (uint64_t)BIG_PAGES * PG);
+	for (uint64_t i = 0; i < PCACHE_MAX - free_ones; i++)
+		ck_assert_msg(pcache_find(E.big, i), "pinned page %lu evicted", i);
+	for (uint64_t i = 0; i < PCACHE_MAX - free_ones; i++)
+		ck_assert(!pcache_unpin(pcache_find(E.big, i)));
+	/* now every entry is reusable again: a pass over a file bigger than
+	 * the cache misses on (nearly) every page, as it does with no pins;
+	 * entries lost to the ring would keep their pages and hit instead */
+	read_all_of_big(1);
+	uint64_t before = stats().evictions;
+	read_all_of_big(1);
+	ck_assert_uint_ge(stats().evictions - before, PCACHE_MAX / 2);
+}
+END_TEST
+
 /* With every entry pinned there is no victim: an error, not a page of
  * somebody's mapping. */
 START_TEST(pcache_get_with_every_page_pinned_returns_enomem)
@@ -536,6 +563,7 @@ int main(void)
 	    pcache_get_reads_the_file_and_zeros_past_its_end,
 	    pcache_over_full_evicts_an_unpinned_clean_page,
 	    pcache_pinned_page_is_not_evicted_when_the_cache_is_over_full,
+	    pcache_victims_skip_pages_pinned_in_the_ring_and_take_them_after_unpin,
 	    pcache_get_with_every_page_pinned_returns_enomem,
 	    pcache_unpin_returns_true_only_for_the_last_pin_of_a_dirty_page,
 	    pcache_pin_of_a_page_not_in_the_cache_is_ignored,
