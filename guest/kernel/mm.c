@@ -52,18 +52,6 @@ void mm_destroy(struct proc *p)
 	vma_set_destroy(&p->vmas);
 }
 
-struct vnode *mm_vma_vnode(const struct vma *v)
-{
-	return v->file ? ((struct file *)v->file)->vn : NULL;
-}
-
-struct shm *mm_vma_shm(const struct vma *v)
-{
-	const struct file *f = v->file;
-
-	return f && f->kind == FILE_SHM ? f->shm : NULL;
-}
-
 struct mm_trunc {
 	uint32_t ino;
 	uint64_t first;   /* first page index wholly past the end */
@@ -368,17 +356,23 @@ int mm_fork(struct proc *parent, struct proc *child)
 	return c.err;
 }
 
-/* Every entry that maps the cache page (ino, idx) at pa: the VMAs of ino
- * say where it can be mapped (an object-based reverse map). fn gets each
- * with its process and VMA, and stops the walk by returning false. The
- * vnode of ino, if any VMA maps the file, comes back in *vn. */
-typedef bool (*mm_rmap_fn)(struct proc *p, const struct vma *v, uint64_t va, uint64_t *pte,
-			   uint8_t *page);
+/* Where page idx of ino may be mapped: the VMAs of ino say (an
+ * object-based reverse map). Walking every process's VMAs is the cost of
+ * a reclaim, so one walk both checks for a locked VMA and remembers the
+ * places, a batch of them at a time. */
+#define MM_RMAP_BATCH 8u
 
-static bool mm_rmap_walk(uint32_t ino, uint64_t idx, uint8_t *page, mm_rmap_fn fn,
-			 struct vnode **vn)
+struct mm_rmap {
+	struct proc *p;
+	uint64_t va;
+};
+
+/* The number of places (VMAs of ino covering idx), or -1 if one is locked;
+ * places [skip, skip + MM_RMAP_BATCH) go to at[]. *vn: the file's vnode. */
+static int mm_rmap_find(uint32_t ino, uint64_t idx, struct mm_rmap *at, unsigned skip,
+			struct vnode **vn)
 {
-	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
+	unsigned n = 0;
 
 	for (unsigned k = 0; k < PROC_MAX; k++) {
 		struct proc *p = &proc_table[k];
@@ -386,52 +380,57 @@ static bool mm_rmap_walk(uint32_t ino, uint64_t idx, uint8_t *page, mm_rmap_fn f
 			continue;
 		for (unsigned i = 0; i < p->vmas.n; i++) {
 			const struct vma *v = &p->vmas.v[i];
-			struct vnode *n = mm_vma_vnode(v);
+			struct vnode *f = mm_vma_vnode(v);
 			uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
-			if (!n || n->ino != ino || idx < v->pgoff || idx - v->pgoff >= pages)
+			if (!f || f->ino != ino || idx < v->pgoff || idx - v->pgoff >= pages)
 				continue;
-			*vn = n;
-			uint64_t va = v->start + ((idx - v->pgoff) << X86_PAGE_SHIFT);
-			uint64_t *pte = pgtable_pte_find_in(p->cr3, va);
-			if (pte && (*pte & MM_PTE_OBJ) && (*pte & X86_PTE_ADDR) == pa &&
-			    !fn(p, v, va, pte, page))
-				return false;
+			if (v->flags & VMA_LOCKED)
+				return -1;
+			*vn = f;
+			if (n >= skip && n - skip < MM_RMAP_BATCH)
+				at[n - skip] = (struct mm_rmap){
+				    p, v->start + ((idx - v->pgoff) << X86_PAGE_SHIFT)};
+			n++;
 		}
 	}
-	return true;
+	return (int)n;
 }
 
-static bool mm_rmap_unlocked(struct proc *p, const struct vma *v, uint64_t va, uint64_t *pte,
-			     uint8_t *page)
+/* The place's entry, if it maps the cache page at pa (a private VMA may
+ * hold its own copy there). No TLB flush is owed for a space that is not
+ * current: there are no PCIDs, a CR3 load flushes. */
+static void mm_rmap_unmap(const struct mm_rmap *at, uint64_t pa, uint8_t *page)
 {
-	(void)p, (void)va, (void)pte, (void)page;
-	return !(v->flags & VMA_LOCKED);
-}
+	uint64_t *pte = pgtable_pte_find_in(at->p->cr3, at->va);
 
-/* No TLB flush is owed for a space that is not current: there are no
- * PCIDs, a CR3 load flushes. */
-static bool mm_rmap_unmap(struct proc *p, const struct vma *v, uint64_t va, uint64_t *pte,
-			  uint8_t *page)
-{
+	if (!pte || !(*pte & MM_PTE_OBJ) || (*pte & X86_PTE_ADDR) != pa)
+		return;
 	uint64_t old = *pte;
-
-	(void)v;
 	*pte = 0;
-	if (p == proc_current && (old & X86_PTE_P))
-		arch_invlpg(va);
+	if (at->p == proc_current && (old & X86_PTE_P))
+		arch_invlpg(at->va);
 	pcache_unpin(page);
-	return true;
 }
 
-/* The page cache wants (ino, idx) back: unless a locked mapping holds it
- * (mlock pins, as on Linux), every process's entry for it goes, then a
- * dirty page is written. Private copies are not the cache's and stay. */
+/* The page cache wants (ino, idx) back: unless a locked mapping covers it
+ * (mlock pins, as on Linux; a locked private VMA holding its own copy of
+ * the page keeps the cache page too, a rare and harmless refusal), every
+ * process's entry for it goes, then a dirty page is written. Private
+ * copies are not the cache's and stay. */
 bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
 {
+	struct mm_rmap at[MM_RMAP_BATCH];
 	struct vnode *vn = NULL;
+	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
+	int n = mm_rmap_find(ino, idx, at, 0, &vn);
 
-	if (!mm_rmap_walk(ino, idx, page, mm_rmap_unlocked, &vn))
+	if (n < 0)
 		return false;
-	mm_rmap_walk(ino, idx, page, mm_rmap_unmap, &vn);
+	for (unsigned done = 0; done < (unsigned)n; done += MM_RMAP_BATCH) {
+		if (done)   /* more places than one batch: the next ones */
+			mm_rmap_find(ino, idx, at, done, &vn);
+		for (unsigned k = 0; k < MM_RMAP_BATCH && done + k < (unsigned)n; k++)
+			mm_rmap_unmap(&at[k], pa, page);
+	}
 	return vn && pcache_writeback(vfs_root, page, vn->size) == 0;
 }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/file.h"
 #include "mm/vma.h"
 #include "x86.h"
 
@@ -68,9 +69,21 @@ bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page);
 /* Pages mapped by VMAs, for RLIMIT_AS. */
 uint64_t mm_total_pages(const struct proc *p);
 /* What a VMA maps: the vnode of a file (NULL for anything else), or the
- * shared anonymous object (NULL for anything else). */
-struct vnode *mm_vma_vnode(const struct vma *v);
-struct shm *mm_vma_shm(const struct vma *v);
+ * shared anonymous object (NULL for anything else). Inline: the fault
+ * path and the reverse map ask for every VMA they look at. */
+static inline struct vnode *mm_vma_vnode(const struct vma *v)
+{
+	const struct file *f = v->file;
+
+	return f ? f->vn : NULL;
+}
+
+static inline struct shm *mm_vma_shm(const struct vma *v)
+{
+	const struct file *f = v->file;
+
+	return f && f->kind == FILE_SHM ? f->shm : NULL;
+}
 /* ino's size went down to size: every mapping of its pages wholly past
  * the new end is dropped (private copies too, as Linux's truncate does),
  * so the next access there is SIGBUS. */

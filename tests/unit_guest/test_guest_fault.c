@@ -1256,6 +1256,46 @@ START_TEST(reclaim_leaves_a_page_a_locked_mapping_holds)
 }
 END_TEST
 
+/* More mappings of the page than the reverse map remembers in one batch:
+ * every one goes; and a locked one after them all still keeps the page. */
+#define MANY_MAPS 19u
+
+static void map_many(unsigned n, uint32_t last_flags)
+{
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t va = VA1 + (uint64_t)k * 0x200000;   /* own page tables */
+		map(va, 4, R, k + 1 == n ? last_flags : 0, &E.fbig, 0);
+		ck_assert_int_eq(fault(va, RD), FAULT_DONE);
+	}
+}
+
+START_TEST(reclaim_unmaps_every_mapping_when_there_are_more_than_a_batch)
+{
+	struct proc *p = table_proc();
+	map_many(MANY_MAPS, 0);
+	uint8_t *page = pcache_find(E.big, 0);
+	ck_assert_uint_eq(pcache_maps(page), MANY_MAPS);
+	ck_assert(mm_reclaim_cache_page(E.big, 0, page));
+	ck_assert_uint_eq(pcache_maps(page), 0);
+	for (unsigned k = 0; k < MANY_MAPS; k++)
+		ck_assert_msg(pte_of(VA1 + (uint64_t)k * 0x200000) == 0, "mapping %u left", k);
+	table_proc_done(p);
+}
+END_TEST
+
+START_TEST(reclaim_leaves_the_page_when_a_locked_mapping_comes_after_a_batch)
+{
+	struct proc *p = table_proc();
+	map_many(MANY_MAPS, VMA_LOCKED);
+	uint8_t *page = pcache_find(E.big, 0);
+	ck_assert(!mm_reclaim_cache_page(E.big, 0, page));
+	ck_assert_uint_eq(pcache_maps(page), MANY_MAPS);
+	for (unsigned k = 0; k < MANY_MAPS; k++)
+		ck_assert_uint_ne(pte_of(VA1 + (uint64_t)k * 0x200000) & X86_PTE_P, 0);
+	table_proc_done(p);
+}
+END_TEST
+
 START_TEST(reclaim_leaves_private_copies_alone)
 {
 	struct proc *p = table_proc();
@@ -1338,6 +1378,8 @@ int main(void)
 	    reclaim_unmaps_a_clean_cache_page_from_every_mapping,
 	    reclaim_writes_a_dirty_shared_page_first,
 	    reclaim_leaves_a_page_a_locked_mapping_holds,
+	    reclaim_unmaps_every_mapping_when_there_are_more_than_a_batch,
+	    reclaim_leaves_the_page_when_a_locked_mapping_comes_after_a_batch,
 	    reclaim_leaves_private_copies_alone,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
