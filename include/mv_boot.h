@@ -90,6 +90,10 @@
 #define MV_BOOT_F_CPL0_EMULATED  (1ull << 1)  /* kernel code is emulated: prefer
                                                * the port for bulk page work */
 #define MV_BOOT_F_DIRECT_MAP_ALL (1ull << 2)  /* direct map covers all RAM */
+#define MV_BOOT_F_RAM_ZERO       (1ull << 3)  /* RAM reads as zero but for the boot
+                                               * data below MV_GPA_KERNEL_MIN and the
+                                               * kernel's segments: pages the kernel
+                                               * never used need no zeroing */
 
 struct mv_boot_info {
 	uint32_t magic;          /* MV_BOOT_INFO_MAGIC */

@@ -8,7 +8,9 @@
 #                                  PROG (a path on the disk IMG) with ARGS as
 #                                  the guest's first process; console output
 #                                  in OUT (\r stripped), the monitor's stderr
-#                                  in OUT.err, the status in OUT.status
+#                                  in OUT.err, the status in OUT.status;
+#                                  for QEMU, words in GUEST_APPEND go on the
+#                                  kernel command line
 #   guest_status RUNNER STATUS     what RUNNER reports for a program that
 #                                  ends with STATUS natively
 #   guest_console_filter           stdin to stdout without the kernel's
@@ -56,7 +58,7 @@ guest_run() {
 		echo $? >"$_out.status"
 		;;
 	qemu)
-		_append="quiet init=$_prog"
+		_append="quiet${GUEST_APPEND:+ $GUEST_APPEND} init=$_prog"
 		[ $# -gt 0 ] && _append="$_append -- $*"
 		timeout 300 "$QEMU" -M microvm,acpi=off,rtc=on -accel tcg -cpu max -nodefaults \
 			-no-user-config -nographic -serial stdio \

@@ -107,6 +107,7 @@ static int open_backing_file(struct guest_mem *gm, struct mv_err *e)
 			return -1;
 	}
 
+	gm->zero_at_start = st.st_size == 0;   /* every byte from ftruncate */
 	if ((uint64_t)st.st_size < c->size) {
 		if (!c->shared)
 			return mv_errf(e, "mem: %s is %llu bytes, smaller than the RAM size %s; a private mapping cannot extend it",
@@ -136,6 +137,7 @@ static int open_hugetlb_memfd(struct guest_mem *gm, struct mv_err *e)
 	if (ftruncate(gm->fd, gm->cfg.size) < 0)
 		return mv_errf(e, "mem: ftruncate hugetlb memfd: %s", strerror(errno));
 	snprintf(gm->path, sizeof(gm->path), "memfd:mapvisor-ram");
+	gm->zero_at_start = true;   /* a new memfd's pages are zero-filled */
 	gm->kind = GM_HUGETLB;
 	gm->page_size = gm->cfg.hugepage;
 	return 0;
@@ -201,6 +203,8 @@ int gm_init(struct guest_mem *gm, const struct gm_config *cfg, struct mv_err *e)
 	}
 	cut_regions(gm);
 	gm->fresh_zero = gm->kind == GM_ANON;
+	if (gm->kind == GM_ANON)
+		gm->zero_at_start = true;
 	return 0;
 fail:
 	gm_destroy(gm);

@@ -49,6 +49,10 @@ struct guest_mem {
 	bool file_extended;   /* mapvisor grew the file to the RAM size */
 	bool fresh_zero;      /* anonymous and untouched since mmap: reads as
 	                       * zero; whoever writes first clears it */
+	bool zero_at_start;   /* RAM read as zero when mapped: anonymous, a
+	                       * hugetlb memfd, or a file that was empty (the
+	                       * guest is told, and skips zeroing pages it
+	                       * never used: mv_boot.h MV_BOOT_F_RAM_ZERO) */
 	int nregions;
 	struct gm_region region[GM_MAX_REGIONS];
 };

@@ -102,6 +102,7 @@ static int setup_vm(struct vm *vm, const struct run_opts *o, const uint8_t *img,
 		.cpl0_emulated = o->pv == PV_ON || (o->pv == PV_AUTO && host_emulates_cpl0()),
 		.hc_port = MV_HC_PORT_DEFAULT,
 		.gbpages = kvm_cpu_has_1g_pages(&vm->kvm),
+		.ram_zero = vm->mem.zero_at_start,
 	};
 	if (boot_write_tables(&vm->mem, elf, &vm->boot, &vm->entry, e) < 0)
 		return -1;

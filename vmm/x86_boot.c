@@ -175,7 +175,7 @@ int boot_write_tables(struct guest_mem *gm, const struct elf_info *elf,
 			.version = MV_BOOT_ABI_VERSION,
 			.flags = (bp->hc ? MV_BOOT_F_HC : 0) |
 				 (bp->hc && bp->cpl0_emulated ? MV_BOOT_F_CPL0_EMULATED : 0) |
-				 MV_BOOT_F_DIRECT_MAP_ALL,
+				 (bp->ram_zero ? MV_BOOT_F_RAM_ZERO : 0) | MV_BOOT_F_DIRECT_MAP_ALL,
 			.hc_port = bp->hc ? bp->hc_port : 0,
 			.pgtable_start = MV_GPA_PGTABLE,
 			.pgtable_end = MV_GPA_PGTABLE_END,

@@ -20,6 +20,8 @@ struct boot_params {
 	bool cpl0_emulated;     /* tell the kernel its CPL 0 code is emulated */
 	uint16_t hc_port;
 	bool gbpages;           /* the CPU has 1 GiB pages */
+	bool ram_zero;          /* RAM read as zero before the boot data and
+				 * the kernel were written (guest_mem.zero_at_start) */
 };
 
 /* Write the boot data into guest RAM (pure: no KVM). Returns the entry used. */

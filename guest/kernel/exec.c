@@ -107,16 +107,13 @@ static int exec_load_segment(struct proc *p, const struct exec_src *img, const s
 		int err = n ? exec_src_page(img, off, &src, &src_pa) : 0;
 		if (err)
 			return err;
-		uint64_t pa = page_alloc();
+		uint64_t pa = n >= X86_PAGE_SIZE ? page_alloc() : page_alloc_zeroed();
 		if (!pa)
 			return -ENOMEM;
-		if (n >= X86_PAGE_SIZE) {
+		if (n >= X86_PAGE_SIZE)
 			page_copy(pa, src_pa);
-		} else {
-			page_zero(pa);
-			if (n)
-				kernel_copy(phys_to_virt(pa), src, n);
-		}
+		else if (n)
+			kernel_copy(phys_to_virt(pa), src, n);
 		err = pgtable_map(va, pa, pte | X86_PTE_U);
 		if (err) {
 			page_free(pa);

@@ -31,11 +31,10 @@ static uint64_t page_pa(const uint8_t *page)
 
 static enum fault_result fault_anon(const struct vma *v, uint64_t *pte)
 {
-	uint64_t pa = page_alloc();
+	uint64_t pa = page_alloc_zeroed();
 
 	if (!pa)
 		return FAULT_OOM;
-	page_zero(pa);
 	*pte = pa | mm_pte_bits(v, false, true);
 	fault_stats.anon_zero++;
 	return FAULT_DONE;

@@ -50,6 +50,12 @@ static void kmain_mm_init(void)
 			printk("mm: too many RAM ranges, ignoring %lx+%lx\n", e->addr, e->size);
 	}
 	page_ops_init((boot.mv_flags & MV_BOOT_F_CPL0_EMULATED) != 0);
+	/* mapvisor says when RAM reads as zero; `ram_zero` says it for a
+	 * loader that cannot (QEMU's own RAM is zero), `zero_check` checks
+	 * the promise on every page it saves zeroing (docs/mm.md). */
+	page_set_ram_zero((boot.mv_flags & MV_BOOT_F_RAM_ZERO) ||
+				  bootinfo_cmdline_flag(&boot, "ram_zero"),
+			  bootinfo_cmdline_flag(&boot, "zero_check"));
 }
 
 /* The PVH tables map 1 GiB; extend the direct map over the rest of RAM

@@ -9,6 +9,7 @@
 #include "kernel/pcache.h"
 #include "kernel/printk.h"
 #include "mm/mm_hooks.h"
+#include "mm/page.h"
 #include "mv_guest_stats.h"
 #include "mv_hypercall.h"
 
@@ -48,6 +49,10 @@ void stats_at_exit(void)
 	s->pcache[MV_PCACHE_WRITEBACKS] = pc.writebacks;
 	s->disk_requests = vblk_requests();
 	s->forks = stats_forks;
+	struct page_stats ps;
+	page_get_stats(&ps);
+	if (ps.zero_wrong)   /* only with zero_check: the loader's promise broken */
+		printk("mm: %lu pages said to be zero were not (zeroed them)\n", ps.zero_wrong);
 	if (!stats_print_at_exit)
 		return;
 	printk("mmstats: faults anon_zero %lu pcache_hit %lu disk_read %lu around %lu cow %lu "
@@ -58,4 +63,5 @@ void stats_at_exit(void)
 	       "disk requests %lu, forks %lu\n",
 	       pc.hits, pc.misses, pc.readahead, pc.evictions, pc.writebacks, s->disk_requests,
 	       stats_forks);
+	printk("mmstats: pages zero_skipped %lu zero_wrong %lu\n", ps.zero_skipped, ps.zero_wrong);
 }

@@ -18,6 +18,7 @@ static struct page_range reserved[PAGE_RESERVED_MAX];
 static unsigned nreserved;
 static uint64_t free_head;      /* pa of the first free page, 0 if none */
 static struct page_stats stats;
+static bool ram_zero, zero_check;
 
 int page_reserve(uint64_t start, uint64_t end)
 {
@@ -94,6 +95,39 @@ uint64_t page_alloc(void)
 			return 0;
 	}
 	stats.allocated++;
+	return pa;
+}
+
+void page_set_ram_zero(bool zero, bool check)
+{
+	ram_zero = zero;
+	zero_check = check;
+}
+
+static bool page_is_zero(uint64_t pa)
+{
+	const uint64_t *w = phys_to_virt(pa);
+
+	for (unsigned i = 0; i < X86_PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+uint64_t page_alloc_zeroed(void)
+{
+	bool fresh = ram_zero && !free_head;   /* from the frontier: never used */
+	uint64_t pa = page_alloc();
+
+	if (!pa)
+		return 0;
+	if (fresh && (!zero_check || page_is_zero(pa))) {
+		stats.zero_skipped++;
+		return pa;
+	}
+	if (fresh)
+		stats.zero_wrong++;
+	page_zero(pa);
 	return pa;
 }
 

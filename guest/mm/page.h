@@ -15,12 +15,22 @@ struct page_stats {
 	uint64_t total;      /* pages handed to the allocator */
 	uint64_t allocated;  /* currently out */
 	uint64_t listed;     /* on the free list (the rest is behind the frontier) */
+	uint64_t zero_skipped;   /* page_alloc_zeroed: never used, so already zero */
+	uint64_t zero_wrong;     /* ... checked (page_set_ram_zero) and found not zero */
 };
 
 /* Call page_reserve() for every hole first, then page_add_range(). */
 int page_reserve(uint64_t start, uint64_t end);
 int page_add_range(uint64_t start, uint64_t end);
 uint64_t page_alloc(void);
+/* A page of zeros. Zeroing costs an exit or ~500 emulated instructions on
+ * kvm-pvm; a page never handed out before needs none when the loader said
+ * RAM reads as zero (page_set_ram_zero). */
+uint64_t page_alloc_zeroed(void);
+/* zero: RAM outside the reserved ranges reads as zero (mv_boot.h
+ * MV_BOOT_F_RAM_ZERO). check: still look at every such page, zero it and
+ * count it in zero_wrong if it is not (for tests of that promise). */
+void page_set_ram_zero(bool zero, bool check);
 int page_free(uint64_t pa);
 bool page_is_usable(uint64_t pa);
 /* End of the highest usable range (0 if none). */

@@ -32,12 +32,11 @@ static uint64_t *pgtable_walk_in(uint64_t root, uint64_t va, unsigned leaf_shift
 				*err = -ENOENT;
 				return 0;
 			}
-			uint64_t pa = page_alloc();
+			uint64_t pa = page_alloc_zeroed();
 			if (!pa) {
 				*err = -ENOMEM;
 				return 0;
 			}
-			page_zero(pa);
 			*e = pa | X86_PTE_P | X86_PTE_W | user;
 		} else if (*e & X86_PTE_PS) {
 			*err = -EEXIST;

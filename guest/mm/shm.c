@@ -55,11 +55,9 @@ static uint64_t shm_slot(uint64_t *slot, bool alloc)
 {
 	if (*slot || !alloc)
 		return *slot;
-	uint64_t pa = page_alloc();
-	if (pa) {
-		page_zero(pa);
+	uint64_t pa = page_alloc_zeroed();
+	if (pa)
 		*slot = pa;
-	}
 	return pa;
 }
 

@@ -292,6 +292,7 @@ START_TEST(gm_anonymous_is_private_and_has_no_path)
 	ck_assert_int_eq(gm.kind, GM_ANON);
 	ck_assert_int_eq(gm.fd, -1);
 	ck_assert_str_eq(gm.path, "");
+	ck_assert(gm.zero_at_start);
 	vma_of(&gm, &v);
 	ck_assert_msg(v.perms[3] == 'p', "perms %s", v.header);
 	ck_assert_msg(!vma_flag(&v, "sh"), "VmFlags%s", v.vmflags);
@@ -314,6 +315,7 @@ START_TEST(gm_shared_file_is_created_when_missing)
 	ck_assert_uint_eq(st.st_size, 16 * MiB);
 	ck_assert(gm.file_created);
 	ck_assert(!gm.file_extended);
+	ck_assert(gm.zero_at_start);   /* every byte from ftruncate */
 	ck_assert_int_eq(gm.kind, GM_FILE);
 	ck_assert_ptr_nonnull(realpath(path, real));
 	ck_assert_str_eq(gm.path, real);
@@ -335,6 +337,7 @@ START_TEST(gm_shared_file_larger_is_not_truncated)
 	init_ok(&gm, (struct gm_config){ .size = 16 * MiB, .path = path, .shared = true });
 	ck_assert(!gm.file_created);
 	ck_assert(!gm.file_extended);
+	ck_assert(!gm.zero_at_start);   /* the guest must zero what it uses */
 	ck_assert_int_eq(file_size(path), 32 * MiB);
 	ck_assert_uint_eq(*(uint8_t *)gm_ptr(&gm, 16 * MiB - 1, 1), 0x77);
 	gm_destroy(&gm);
@@ -353,6 +356,7 @@ START_TEST(gm_shared_file_smaller_is_extended_keeping_data)
 	init_ok(&gm, (struct gm_config){ .size = 16 * MiB, .path = path, .shared = true });
 	ck_assert(!gm.file_created);
 	ck_assert(gm.file_extended);
+	ck_assert(!gm.zero_at_start);   /* the old 4 MiB are not zero */
 	ck_assert_int_eq(file_size(path), 16 * MiB);
 	ck_assert_uint_eq(*(uint8_t *)gm_ptr(&gm, 0, 1), 0x33);
 	ck_assert_uint_eq(*(uint8_t *)gm_ptr(&gm, 4 * MiB - 1, 1), 0x33);
@@ -423,6 +427,7 @@ START_TEST(gm_private_file_reads_file_but_keeps_writes)
 	init_ok(&gm, (struct gm_config){ .size = 16 * MiB, .path = path });
 	ck_assert_int_eq(gm.kind, GM_FILE);
 	ck_assert(!gm.file_created && !gm.file_extended);
+	ck_assert(!gm.zero_at_start);
 	uint8_t *p = gm_ptr(&gm, 0x200000, 0x1000);
 	ck_assert_uint_eq(p[0], 0x5a);
 	memset(p, 0x11, 0x1000);
@@ -631,6 +636,7 @@ static void check_hugetlb(bool shared)
 	ck_assert_int_eq(gm.kind, GM_HUGETLB);
 	ck_assert_uint_eq(gm.page_size, 2 * MiB);
 	ck_assert_int_ge(gm.fd, 0);
+	ck_assert(gm.zero_at_start);   /* a new memfd */
 	memset(gm_ptr(&gm, 0, 16 * MiB), 0x3c, 16 * MiB);
 	vma_of(&gm, &v);
 	ck_assert_msg(vma_flag(&v, "ht"), "not a hugetlb mapping: VmFlags%s", v.vmflags);

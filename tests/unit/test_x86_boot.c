@@ -330,11 +330,11 @@ START_TEST(boot_cmdline_of_4096_bytes_is_refused)
 }
 END_TEST
 
-static void check_boot_info(bool hc, bool cpl0, uint64_t want_flags)
+static void check_boot_info_zero(bool hc, bool cpl0, bool ram_zero, uint64_t want_flags)
 {
 	ram_init(64 * MiB);
 	struct boot_params bp = { .cmdline = "", .hc = hc, .cpl0_emulated = cpl0,
-				  .hc_port = 0x511 };
+				  .hc_port = 0x511, .ram_zero = ram_zero };
 	write_tables_ok(&bp);
 	const struct mv_boot_info *bi = gm_ptr(&gm, MV_GPA_BOOT_INFO, sizeof(*bi));
 	ck_assert_uint_eq(bi->magic, MV_BOOT_INFO_MAGIC);
@@ -348,6 +348,20 @@ static void check_boot_info(bool hc, bool cpl0, uint64_t want_flags)
 	ck_assert_uint_eq(bi->tsc_khz, 0);
 	gm_destroy(&gm);
 }
+
+static void check_boot_info(bool hc, bool cpl0, uint64_t want_flags)
+{
+	check_boot_info_zero(hc, cpl0, false, want_flags);
+}
+
+START_TEST(boot_info_says_ram_is_zero_only_when_it_is)
+{
+	check_boot_info_zero(true, true, true, MV_BOOT_F_HC | MV_BOOT_F_CPL0_EMULATED |
+						  MV_BOOT_F_DIRECT_MAP_ALL | MV_BOOT_F_RAM_ZERO);
+	check_boot_info_zero(false, false, true, MV_BOOT_F_DIRECT_MAP_ALL | MV_BOOT_F_RAM_ZERO);
+	check_boot_info_zero(false, false, false, MV_BOOT_F_DIRECT_MAP_ALL);
+}
+END_TEST
 
 START_TEST(boot_info_with_hypercalls_and_emulated_cpl0)
 {
@@ -501,6 +515,7 @@ int main(void)
 	UNIT_CASE(s, boot_cmdline_of_4096_bytes_is_refused);
 	UNIT_CASE(s, boot_info_with_hypercalls_and_emulated_cpl0);
 	UNIT_CASE(s, boot_info_with_hypercalls_only);
+	UNIT_CASE(s, boot_info_says_ram_is_zero_only_when_it_is);
 	UNIT_CASE(s, boot_info_without_hypercalls_never_claims_emulated_cpl0);
 	UNIT_CASE(s, boot_wall_clock_is_the_hosts_realtime_at_the_stamp);
 	UNIT_CASE(s, boot_wall_clock_not_written_for_pvh);

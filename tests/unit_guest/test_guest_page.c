@@ -362,11 +362,75 @@ START_TEST(page_top_is_end_of_highest_range)
 }
 END_TEST
 
+/* ---- page_alloc_zeroed: pages never handed out need no zeroing ---- */
+
+static void fill(uint64_t pa, uint8_t byte)
+{
+	memset(fake_ptr(pa), byte, PG);
+}
+
+static bool all_zero(uint64_t pa)
+{
+	const uint8_t *p = fake_ptr(pa);
+	for (unsigned i = 0; i < PG; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+START_TEST(page_alloc_zeroed_zeroes_every_page_unless_ram_is_said_to_be_zero)
+{
+	boot_layout();
+	uint64_t pa = page_alloc_zeroed();
+	ck_assert_uint_ne(pa, 0);
+	ck_assert_uint_eq(fake.npage_zero, 1);
+	ck_assert(all_zero(pa));
+	ck_assert_uint_eq(stats().zero_skipped, 0);
+}
+END_TEST
+
+START_TEST(page_alloc_zeroed_skips_zeroing_only_pages_never_handed_out)
+{
+	boot_layout();
+	page_set_ram_zero(true, false);
+	uint64_t a = page_alloc_zeroed(), b = page_alloc_zeroed();
+	ck_assert(a && b);
+	ck_assert_uint_eq(fake.npage_zero, 0);   /* fake RAM starts zeroed */
+	ck_assert_uint_eq(stats().zero_skipped, 2);
+	fill(a, 0x5a);   /* used, then freed: it is not zero any more */
+	ck_assert_int_eq(page_free(a), 0);
+	uint64_t again = page_alloc_zeroed();
+	ck_assert_uint_eq(again, a);
+	ck_assert_uint_eq(fake.npage_zero, 1);
+	ck_assert(all_zero(again));
+	ck_assert_uint_eq(stats().zero_skipped, 2);
+}
+END_TEST
+
+START_TEST(page_alloc_zeroed_with_check_finds_and_zeroes_a_dirty_fresh_page)
+{
+	boot_layout();
+	page_set_ram_zero(true, true);
+	uint64_t a = page_alloc_zeroed();
+	ck_assert_uint_eq(stats().zero_skipped, 1);
+	ck_assert_uint_eq(stats().zero_wrong, 0);
+	fill(a + PG, 0x77);   /* the next frontier page, written behind our back */
+	uint64_t b = page_alloc_zeroed();
+	ck_assert_uint_eq(b, a + PG);
+	ck_assert_uint_eq(stats().zero_wrong, 1);
+	ck_assert_uint_eq(stats().zero_skipped, 1);
+	ck_assert(all_zero(b));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_page");
 	const TTest *t[] = {
 	    page_add_range_touches_no_ram,
+	    page_alloc_zeroed_zeroes_every_page_unless_ram_is_said_to_be_zero,
+	    page_alloc_zeroed_skips_zeroing_only_pages_never_handed_out,
+	    page_alloc_zeroed_with_check_finds_and_zeroes_a_dirty_fresh_page,
 	    page_alloc_returns_4k_aligned_pages,
 	    page_add_range_rounds_unaligned_bounds_inward,
 	    page_add_range_smaller_than_a_page_adds_nothing,
