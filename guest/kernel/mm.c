@@ -47,9 +47,14 @@ void mm_init(struct proc *p)
 	p->vmas.guard_gap = 256ull << 12;
 }
 
+/* Set while a whole address space goes: its entries are left as they are. */
+static bool mm_space_ending;
+
 void mm_destroy(struct proc *p)
 {
+	mm_space_ending = true;
 	vma_set_destroy(&p->vmas);
+	mm_space_ending = false;
 }
 
 struct mm_trunc {
@@ -132,9 +137,11 @@ static void mm_zap_one(uint64_t va, uint64_t *pte, void *ctx)
 {
 	uint64_t old = *pte;
 
-	*pte = 0;
-	if (old & X86_PTE_P)
-		arch_invlpg(va);
+	if (!mm_space_ending) {
+		*pte = 0;
+		if (old & X86_PTE_P)
+			arch_invlpg(va);
+	}
 	mm_release(ctx, old);
 }
 

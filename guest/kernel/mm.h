@@ -34,7 +34,11 @@ struct file;
 
 /* An empty address space bound to p (ops: file references, unmapping). */
 void mm_init(struct proc *p);
-/* Everything unmapped: dirty shared pages written back, pages freed. */
+/* Everything unmapped: dirty shared pages written back, pages freed. The
+ * entries themselves stay: the space is never entered again and its
+ * tables are freed next (uvm_destroy, after a CR3 load that flushes the
+ * TLB), so clearing each, a trapped store and an invlpg a page on
+ * kvm-pvm, would buy nothing. */
 void mm_destroy(struct proc *p);
 /* PROT_* -> the PTE's W and NX (P, U and the software bits are added by
  * the caller). */

@@ -129,7 +129,7 @@ elif command -v qemu-system-x86_64 >/dev/null; then
 				-drive id=d0,file="$IMG",format=raw,if=none,readonly=on \
 				-device virtio-blk-device,drive=d0 -kernel "$K" \
 				-plugin "$KC,out=$T/c$k,syms=$T/syms,top=100000" \
-				-append "quiet mmstats init=/bin/faultbench -- $(args "$kind" $((k * n)))" \
+				-append "quiet mmstats ram_zero init=/bin/faultbench -- $(args "$kind" $((k * n)))" \
 				</dev/null 2>/dev/null | tr -d '\r' | grep mmstats >"$T/q$k" || true
 		done
 		echo "  $kind (N=$n), per operation:"

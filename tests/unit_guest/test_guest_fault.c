@@ -1256,6 +1256,30 @@ START_TEST(reclaim_leaves_a_page_a_locked_mapping_holds)
 }
 END_TEST
 
+/* A whole address space going gives back its pages and pins, but leaves
+ * its entries and the TLB alone: the space is never entered again and
+ * its tables go next. */
+START_TEST(mm_destroy_gives_back_pages_without_touching_entries_or_the_tlb)
+{
+	map(VA1, 2, RW, 0, NULL, 0);
+	map(VA2, 2, R, 0, &E.fbig, 0);
+	ck_assert_int_eq(fault(VA1, WR), FAULT_DONE);
+	ck_assert_int_eq(fault(VA1 + PG, WR), FAULT_DONE);
+	ck_assert_int_eq(fault(VA2, RD), FAULT_DONE);
+	uint64_t anon = pte_of(VA1), file = pte_of(VA2), pages = pages_allocated();
+	uint8_t *page = pcache_find(E.big, 0);
+	ck_assert_uint_eq(pcache_maps(page), 1);
+	fake.ninvlpg = 0;
+	mm_destroy(&E.parent);
+	ck_assert_uint_eq(E.parent.vmas.n, 0);
+	ck_assert_uint_eq(pages_allocated(), pages - 2);   /* both anonymous pages */
+	ck_assert_uint_eq(pcache_maps(page), 0);
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+	ck_assert_uint_eq(pte_of(VA1), anon);
+	ck_assert_uint_eq(pte_of(VA2), file);
+}
+END_TEST
+
 /* More mappings of the page than the reverse map remembers in one batch:
  * every one goes; and a locked one after them all still keeps the page. */
 #define MANY_MAPS 19u
@@ -1379,6 +1403,7 @@ int main(void)
 	    reclaim_writes_a_dirty_shared_page_first,
 	    reclaim_leaves_a_page_a_locked_mapping_holds,
 	    reclaim_unmaps_every_mapping_when_there_are_more_than_a_batch,
+	    mm_destroy_gives_back_pages_without_touching_entries_or_the_tlb,
 	    reclaim_leaves_the_page_when_a_locked_mapping_comes_after_a_batch,
 	    reclaim_leaves_private_copies_alone,
 	};
