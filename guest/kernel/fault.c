@@ -96,17 +96,17 @@ static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *
 	enum pcache_ra ra = v->flags & VMA_SEQ_READ    ? PCACHE_RA_ALWAYS
 			    : v->flags & VMA_RAND_READ ? PCACHE_RA_NONE
 						       : PCACHE_RA_AUTO;
-	int got = pcache_get_ra(vfs_root, vn->ino, idx, ra, &page);
+	bool copy = write && !(v->flags & VMA_SHARED);   /* a private copy, not the page */
+	int got = copy ? pcache_get_ra(vfs_root, vn->ino, idx, ra, &page)
+		       : pcache_get_pinned(vfs_root, vn->ino, idx, ra, &page);
 	if (got < 0)
 		return got == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
 	if (got)
 		fault_stats.pcache_hit++;
 	else
 		fault_stats.disk_read++;
-	bool shared = v->flags & VMA_SHARED;
-	if (write && !shared)
+	if (copy)
 		return fault_copy(v, pte, page);
-	pcache_pin(page);
 	if (write) {
 		pcache_set_dirty(page);
 		fault_stats.shared_dirty++;

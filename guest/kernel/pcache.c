@@ -82,7 +82,9 @@ static struct pcache_ent *pcache_by_page(const uint8_t *page)
 	return NULL;
 }
 
-static struct pcache_ent *pcache_lookup(uint32_t ino, uint64_t idx)
+/* Inline (as is pcache_get_ent): a fault's hit path is these two. */
+static inline __attribute__((always_inline)) struct pcache_ent *
+pcache_lookup(uint32_t ino, uint64_t idx)
 {
 	if (!ready)
 		return NULL;
@@ -251,8 +253,10 @@ int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
 	return r < 0 ? r : 0;
 }
 
-int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
-		  uint8_t **page)
+/* A miss: read idx, and with seq the pages after it. Kept out of the hit
+ * path, whose every instruction a fault pays (emulated on kvm-pvm). */
+static __attribute__((noinline)) int pcache_fill(struct ext2_fs *fs, uint32_t ino, uint64_t idx,
+						 bool seq, struct pcache_ent **out)
 {
 	struct pcache_ent *e, *run[PCACHE_RA];
 	uint8_t *pages[PCACHE_RA];
@@ -261,19 +265,6 @@ int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra
 	int64_t got;
 	int err;
 
-	if (!ready)
-		pcache_init();
-	bool seq = ra == PCACHE_RA_ALWAYS ||
-		   (ra == PCACHE_RA_AUTO && ino == seq_ino && idx >= seq_next &&
-		    idx - seq_next < PCACHE_RA);
-	seq_ino = ino;
-	seq_next = idx + 1;
-	if ((e = pcache_lookup(ino, idx))) {
-		stats.hits++;
-		e->ref = 1;
-		*page = e->page;
-		return 1;
-	}
 	stats.misses++;
 	if (idx > (UINT64_MAX >> PCACHE_SHIFT) - PCACHE_RA)
 		return -EINVAL;
@@ -319,8 +310,55 @@ int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra
 	pcache_release(run, 0, taken);   /* filled ones join the ring last */
 	if (n > 1)
 		stats.readahead += n - 1;
-	*page = run[0]->page;
+	*out = run[0];
 	return 0;
+}
+
+/* 1: found, 0: read, or -errno; *out: the entry. */
+static inline __attribute__((always_inline)) int
+pcache_get_ent(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
+	       struct pcache_ent **out)
+{
+	struct pcache_ent *e;
+
+	if (!ready)
+		pcache_init();
+	bool seq = ra == PCACHE_RA_ALWAYS ||
+		   (ra == PCACHE_RA_AUTO && ino == seq_ino && idx >= seq_next &&
+		    idx - seq_next < PCACHE_RA);
+	seq_ino = ino;
+	seq_next = idx + 1;
+	if ((e = pcache_lookup(ino, idx))) {
+		stats.hits++;
+		e->ref = 1;
+		*out = e;
+		return 1;
+	}
+	return pcache_fill(fs, ino, idx, seq, out);
+}
+
+int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
+		  uint8_t **page)
+{
+	struct pcache_ent *e;
+	int r = pcache_get_ent(fs, ino, idx, ra, &e);
+
+	if (r >= 0)
+		*page = e->page;
+	return r;
+}
+
+int pcache_get_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
+		      uint8_t **page)
+{
+	struct pcache_ent *e;
+	int r = pcache_get_ent(fs, ino, idx, ra, &e);
+
+	if (r >= 0) {
+		e->maps++;   /* stays in the ring until the hand passes */
+		*page = e->page;
+	}
+	return r;
 }
 
 /* By hash lookups over the range when it is shorter than the table,

@@ -41,6 +41,9 @@ int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page);
 enum pcache_ra { PCACHE_RA_AUTO, PCACHE_RA_ALWAYS, PCACHE_RA_NONE };
 int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
 		  uint8_t **page);
+/* pcache_get_ra and pcache_pin in one lookup (a fault that maps the page). */
+int pcache_get_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
+		      uint8_t **page);
 /* The page if it is cached, else NULL; no I/O. */
 uint8_t *pcache_find(uint32_t ino, uint64_t idx);
 /* Forgets the pages [from, to) of ino: truncate, unlink (the caller knows

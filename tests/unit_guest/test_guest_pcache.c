@@ -244,6 +244,22 @@ START_TEST(pcache_victims_skip_pages_pinned_in_the_ring_and_take_them_after_unpi
 }
 END_TEST
 
+START_TEST(pcache_get_pinned_reads_or_finds_and_pins_in_one_call)
+{
+	uint8_t *page = NULL, *again = NULL;
+	ck_assert_int_eq(pcache_get_pinned(&E.fs, E.a, 1, PCACHE_RA_NONE, &page), 0);   /* read */
+	ck_assert_ptr_nonnull(page);
+	ck_assert_uint_eq(pcache_maps(page), 1);
+	ck_assert_int_eq(pcache_get_pinned(&E.fs, E.a, 1, PCACHE_RA_NONE, &again), 1);  /* found */
+	ck_assert_ptr_eq(again, page);
+	ck_assert_uint_eq(pcache_maps(page), 2);
+	assert_source_page(page, 1, 1, A_SIZE);
+	ck_assert(!pcache_unpin(page));
+	ck_assert(!pcache_unpin(page));
+	ck_assert_uint_eq(pcache_maps(page), 0);
+}
+END_TEST
+
 /* With every entry pinned there is no victim: an error, not a page of
  * somebody's mapping. */
 START_TEST(pcache_get_with_every_page_pinned_returns_enomem)
@@ -564,6 +580,7 @@ int main(void)
 	    pcache_over_full_evicts_an_unpinned_clean_page,
 	    pcache_pinned_page_is_not_evicted_when_the_cache_is_over_full,
 	    pcache_victims_skip_pages_pinned_in_the_ring_and_take_them_after_unpin,
+	    pcache_get_pinned_reads_or_finds_and_pins_in_one_call,
 	    pcache_get_with_every_page_pinned_returns_enomem,
 	    pcache_unpin_returns_true_only_for_the_last_pin_of_a_dirty_page,
 	    pcache_pin_of_a_page_not_in_the_cache_is_ignored,
