@@ -131,6 +131,48 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 	return 0;
 }
 
+int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
+		  uint32_t *pblk, uint32_t *run)
+{
+	uint32_t idx[4], blk;
+	uint8_t *ind = NULL;
+	int depth, err;
+
+	if (in->i_flags & EXT2_EXTENTS_FL)
+		return -EIO;
+	depth = bmap_path(fs, lblk, idx);
+	if (depth < 0)
+		return depth;
+	*run = 1;
+	blk = in->i_block[idx[0]];
+	for (int lvl = 0; lvl < depth; lvl++) {
+		if (blk == 0) {   /* a hole above the leaf: this block alone */
+			*pblk = 0;
+			return 0;
+		}
+		if (!ext2_blk_ok(fs, blk))
+			return -EIO;
+		err = ext2_block(fs, blk, &ind);
+		if (err)
+			return err;
+		blk = ext2_get32(ind + idx[lvl + 1] * sizeof(uint32_t));
+	}
+	if (blk && !ext2_blk_ok(fs, blk))
+		return -EIO;
+	*pblk = blk;
+	/* The leaf's pointers: i_block's direct ones, or the block read last. */
+	uint32_t i = idx[depth], end = depth ? fs->addr_per_block : EXT2_NDIR_BLOCKS;
+	while (*run < max && i + *run < end) {
+		uint32_t p = depth ? ext2_get32(ind + (i + *run) * sizeof(uint32_t))
+				   : in->i_block[i + *run];
+		/* a bad pointer ends the run: the next lookup reports it */
+		if (p != (blk ? blk + *run : 0) || (p && !ext2_blk_ok(fs, p)))
+			break;
+		(*run)++;
+	}
+	return 0;
+}
+
 static int release_block(struct ext2_fs *fs, struct ext2_inode *in, uint32_t blk)
 {
 	uint32_t spb = ext2_sectors_per_block(fs);

@@ -96,27 +96,34 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 	if (max > pages - idx)
 		max = (unsigned)(pages - idx);
 	nblk = (m->size + fs->block_size - 1) >> fs->block_shift;
-	lblk = idx * bpp;
-	for (unsigned k = 0; k < max; k++) {
-		for (uint32_t b = 0; b < bpp && lblk < nblk; b++, lblk++) {
-			uint32_t p;
+	uint64_t first = idx * bpp, end = first + (uint64_t)max * bpp;
+	if (end > nblk)
+		end = nblk;
+	/* Blocks [first, lblk) continue the run of block first. */
+	for (lblk = first; lblk < end;) {
+		uint32_t p, run;
 
-			err = ext2_bmap(fs, ino, &m->in, lblk, 0, &p);
-			if (err)
-				return k ? 0 : err; /* the bad page is read (and fails) alone */
-			if (k == 0 && b == 0)
-				m->pblk = expect = p;
-			if (p != expect) {
-				if (k == 0) {
-					m->split = true;
-					m->n = 1;
-				}
-				return 0;
-			}
-			if (expect)
-				expect++;
+		/* end - lblk <= max pages of blocks: it fits */
+		err = ext2_bmap_run(fs, &m->in, lblk, (uint32_t)(end - lblk), &p, &run);
+		if (err) {
+			if (lblk - first < bpp)
+				return err;   /* the bad page is read (and fails) alone */
+			break;
 		}
-		m->n++;
+		if (lblk == first)
+			m->pblk = expect = p;
+		if (p != expect)
+			break;
+		lblk += run;
+		if (expect)
+			expect += run;
+	}
+	/* Whole pages of the run; the file's last page may have fewer blocks. */
+	m->n = lblk == nblk ? (unsigned)((lblk - first + bpp - 1) / bpp)
+			    : (unsigned)((lblk - first) / bpp);
+	if (m->n == 0) {   /* page idx's own blocks are not one run */
+		m->split = true;
+		m->n = 1;
 	}
 	return 0;
 }

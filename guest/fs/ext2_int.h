@@ -140,6 +140,12 @@ int ext2_ifree(struct ext2_fs *fs, uint32_t ino, bool is_dir);
 #define EXT2_BMAP_NOZERO 0x2u /* caller overwrites the whole new data block */
 int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t lblk,
 	      unsigned flags, uint32_t *pblk);
+/* ext2_bmap without allocation, for a run: *pblk for lblk (0: a hole) and in
+ * *run how many blocks from lblk on (1..max) continue it on the disk (or
+ * stay holes), as far as the same block of pointers says. One walk down
+ * the indirect blocks for the run instead of one per block. */
+int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
+		  uint32_t *pblk, uint32_t *run);
 /* Frees every block mapping logical blocks >= first, indirect ones too. */
 int ext2_free_blocks_from(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first);
 

@@ -30,6 +30,7 @@
 
 #include "fake_disk.h"
 #include "fs/ext2.h"
+#include "fs/ext2_int.h"
 #include "fs/fs_hooks.h"
 #include "lib/errno.h"
 
@@ -633,6 +634,83 @@ START_TEST(page_runs_read_the_file_with_one_request_each)
 	}
 	for (int k = 0; k < MAXP; k++)
 		fs_page_free(pages[k]);
+}
+END_TEST
+
+/* The runs ext2_pages_map finds, against the plain definition: page by
+ * page, block by block, with ext2_bmap: n pages from idx (at most max)
+ * whose blocks continue the first block's (or are all holes); the first
+ * page alone and split when its own blocks do not. */
+static void ref_pages_map(uint32_t ino, uint64_t idx, unsigned max, unsigned *n, uint32_t *pblk,
+			  bool *split)
+{
+	struct ext2_inode in;
+	uint32_t bpp = 4096 >> E.fs.block_shift, expect = 0;
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino, &in), 0);
+	uint64_t size = ext2_inode_size(&in), pages = (size + 4095) / 4096;
+	uint64_t nblk = (size + E.fs.block_size - 1) >> E.fs.block_shift, lblk = idx * bpp;
+
+	*n = 0, *pblk = 0, *split = false;
+	for (unsigned k = 0; k < max && idx + k < pages; k++) {
+		for (uint32_t b = 0; b < bpp && lblk < nblk; b++, lblk++) {
+			uint32_t p;
+			ck_assert_int_eq(ext2_bmap(&E.fs, ino, &in, lblk, 0, &p), 0);
+			if (k == 0 && b == 0)
+				*pblk = expect = p;
+			if (p != expect) {
+				if (k == 0)
+					*split = true, *n = 1;
+				return;
+			}
+			if (expect)
+				expect++;
+		}
+		(*n)++;
+	}
+}
+
+START_TEST(page_runs_match_the_block_by_block_map)
+{
+	const char *names[] = {"medium", "big", "sparse", "frag"};
+	static const unsigned maxes[] = {1, 3, 32};
+	uint8_t blk[4096];
+	uint32_t a, b;
+
+	env_setup(_i);
+	/* A fragmented file: grown a block at a time in turn with another. */
+	ck_assert_int_eq(ext2_create(&E.fs, "/frag", 0644, &a), 0);
+	ck_assert_int_eq(ext2_create(&E.fs, "/other", 0644, &b), 0);
+	fill_pattern(blk, sizeof(blk), 9);
+	for (uint64_t k = 0; k < 300; k++) {
+		uint32_t bs = E.fs.block_size;
+		ck_assert_int_eq(ext2_write(&E.fs, a, k * bs, blk, bs), (int64_t)bs);
+		if (k % 3 == 0)
+			ck_assert_int_eq(ext2_write(&E.fs, b, k * bs, blk, bs), (int64_t)bs);
+	}
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/%s", names[f]);
+		uint32_t ino = ino_of(path);
+		uint64_t pages = (stat_of(path).size + 4095) / 4096;
+		for (uint64_t idx = 0; idx <= pages; idx++) {
+			/* the sparse file: its first 260 pages (a hole, the block
+			 * at 1 MiB) and its last 40 */
+			if (idx == 260 && pages > 1000)
+				idx = pages - 40;
+			for (size_t k = 0; k < sizeof(maxes) / sizeof(maxes[0]); k++) {
+				struct ext2_pages m;
+				unsigned n;
+				uint32_t pblk;
+				bool split;
+				ck_assert_int_eq(ext2_pages_map(&E.fs, ino, idx, maxes[k], &m), 0);
+				ref_pages_map(ino, idx, maxes[k], &n, &pblk, &split);
+				ck_assert_msg(m.n == n && (!n || (m.pblk == pblk && m.split == split)),
+					      "%s page %llu max %u: n %u pblk %u split %d, want %u %u %d",
+					      path, (unsigned long long)idx, maxes[k], m.n, m.pblk,
+					      m.split, n, pblk, split);
+			}
+		}
+	}
 }
 END_TEST
 
@@ -1651,6 +1729,7 @@ int main(void)
 	    read_matches_source_bytes_at_any_offset,
 	    read_holes_as_zeros_through_triple_indirect,
 	    page_runs_read_the_file_with_one_request_each,
+	    page_runs_match_the_block_by_block_map,
 	    read_only_mount_refuses_every_change,
 	    write_in_place_changes_only_those_bytes,
 	    write_grows_file_into_double_indirect_blocks,
