@@ -16,16 +16,25 @@
 
 #define PAGE_MASK (X86_PAGE_SIZE - 1)
 
+/* A VMA's reference on its file; the file's vnode counts its VMAs. */
 static void mm_file_get(void *ctx, void *file)
 {
+	struct file *f = file;
+
 	(void)ctx;
-	((struct file *)file)->refs++;
+	f->refs++;
+	if (f->vn)
+		f->vn->vmas++;
 }
 
 static void mm_file_put(void *ctx, void *file)
 {
+	struct file *f = file;
+
 	(void)ctx;
-	file_put(file);
+	if (f->vn)
+		f->vn->vmas--;
+	file_put(f);
 }
 
 static void mm_unmapped(void *ctx, const struct vma *piece)
@@ -374,6 +383,44 @@ struct mm_rmap {
 	uint64_t va;
 };
 
+/* Where the last walk found a place: a walk over a big mapping takes its
+ * pages back one after another from the same VMA. */
+static struct {
+	struct proc *p;
+	unsigned vma;     /* index in p->vmas, checked before use */
+} rmap_hint;
+
+/* Where VMA v maps page idx of ino, if it does. */
+static bool mm_rmap_covers(const struct vma *v, uint32_t ino, uint64_t idx, uint64_t *va)
+{
+	struct vnode *f = mm_vma_vnode(v);
+	uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
+
+	if (!f || f->ino != ino || idx < v->pgoff || idx - v->pgoff >= pages)
+		return false;
+	*va = v->start + ((idx - v->pgoff) << X86_PAGE_SHIFT);
+	return true;
+}
+
+/* 1 when the hinted VMA maps idx of ino and is the only VMA of the file
+ * anywhere (its place in at[0]), -1 when it is locked, 0: walk them all. */
+static int mm_rmap_hinted(uint32_t ino, uint64_t idx, struct mm_rmap *at, struct vnode **vn)
+{
+	struct proc *p = rmap_hint.p;
+
+	if (!p || p->state == PROC_FREE || p->state == PROC_ZOMBIE ||
+	    rmap_hint.vma >= p->vmas.n)
+		return 0;
+	const struct vma *v = &p->vmas.v[rmap_hint.vma];
+	if (!mm_rmap_covers(v, ino, idx, &at[0].va) || mm_vma_vnode(v)->vmas != 1)
+		return 0;
+	if (v->flags & VMA_LOCKED)
+		return -1;
+	at[0].p = p;
+	*vn = mm_vma_vnode(v);
+	return 1;
+}
+
 /* The number of places (VMAs of ino covering idx), or -1 if one is locked;
  * places [skip, skip + MM_RMAP_BATCH) go to at[]. *vn: the file's vnode. */
 static int mm_rmap_find(uint32_t ino, uint64_t idx, struct mm_rmap *at, unsigned skip,
@@ -387,16 +434,16 @@ static int mm_rmap_find(uint32_t ino, uint64_t idx, struct mm_rmap *at, unsigned
 			continue;
 		for (unsigned i = 0; i < p->vmas.n; i++) {
 			const struct vma *v = &p->vmas.v[i];
-			struct vnode *f = mm_vma_vnode(v);
-			uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
-			if (!f || f->ino != ino || idx < v->pgoff || idx - v->pgoff >= pages)
+			uint64_t va;
+			if (!mm_rmap_covers(v, ino, idx, &va))
 				continue;
 			if (v->flags & VMA_LOCKED)
 				return -1;
-			*vn = f;
+			*vn = mm_vma_vnode(v);
+			rmap_hint.p = p;
+			rmap_hint.vma = i;
 			if (n >= skip && n - skip < MM_RMAP_BATCH)
-				at[n - skip] = (struct mm_rmap){
-				    p, v->start + ((idx - v->pgoff) << X86_PAGE_SHIFT)};
+				at[n - skip] = (struct mm_rmap){p, va};
 			n++;
 		}
 	}
@@ -429,8 +476,10 @@ bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
 	struct mm_rmap at[MM_RMAP_BATCH];
 	struct vnode *vn = NULL;
 	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
-	int n = mm_rmap_find(ino, idx, at, 0, &vn);
+	int n = mm_rmap_hinted(ino, idx, at, &vn);
 
+	if (n == 0)
+		n = mm_rmap_find(ino, idx, at, 0, &vn);
 	if (n < 0)
 		return false;
 	for (unsigned done = 0; done < (unsigned)n; done += MM_RMAP_BATCH) {

@@ -48,6 +48,8 @@ struct vnode {
 	uint16_t mode;            /* EXT2_S_IF* | permissions */
 	uint64_t size;            /* current: every size change goes through vfs */
 	bool orphan;              /* unlinked while open: freed by the last put */
+	uint32_t vmas;            /* VMAs mapping it, in every process: when it
+				     is 1 the reverse map knows the only place */
 };
 
 extern struct ext2_fs *vfs_root;   /* NULL when there is no disk */

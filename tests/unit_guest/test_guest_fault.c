@@ -1256,6 +1256,31 @@ START_TEST(reclaim_leaves_a_page_a_locked_mapping_holds)
 }
 END_TEST
 
+/* The reverse map remembers where it last found a place and, while that
+ * VMA is its file's only one, looks nowhere else; once a second VMA maps
+ * the file, every place is found again. */
+START_TEST(reclaim_after_a_second_mapping_appears_unmaps_both)
+{
+	struct proc *p = table_proc();
+	map(VA1, 4, R, 0, &E.fbig, 0);
+	for (unsigned k = 0; k < 3; k++)
+		ck_assert_int_eq(fault(VA1 + k * PG, RD), FAULT_DONE);
+	ck_assert(mm_reclaim_cache_page(E.big, 0, pcache_find(E.big, 0)));   /* remembers VA1 */
+	ck_assert_uint_eq(pte_of(VA1), 0);
+	ck_assert(mm_reclaim_cache_page(E.big, 1, pcache_find(E.big, 1)));   /* by the hint */
+	ck_assert_uint_eq(pte_of(VA1 + PG), 0);
+	map(VA2, 4, R, 0, &E.fbig, 0);
+	ck_assert_int_eq(fault(VA2 + 2 * PG, RD), FAULT_DONE);
+	uint8_t *page = pcache_find(E.big, 2);
+	ck_assert_uint_eq(pcache_maps(page), 2);
+	ck_assert(mm_reclaim_cache_page(E.big, 2, page));
+	ck_assert_uint_eq(pcache_maps(page), 0);
+	ck_assert_uint_eq(pte_of(VA1 + 2 * PG), 0);
+	ck_assert_uint_eq(pte_of(VA2 + 2 * PG), 0);
+	table_proc_done(p);
+}
+END_TEST
+
 /* A whole address space going gives back its pages and pins, but leaves
  * its entries and the TLB alone: the space is never entered again and
  * its tables go next. */
@@ -1403,6 +1428,7 @@ int main(void)
 	    reclaim_writes_a_dirty_shared_page_first,
 	    reclaim_leaves_a_page_a_locked_mapping_holds,
 	    reclaim_unmaps_every_mapping_when_there_are_more_than_a_batch,
+	    reclaim_after_a_second_mapping_appears_unmaps_both,
 	    mm_destroy_gives_back_pages_without_touching_entries_or_the_tlb,
 	    reclaim_leaves_the_page_when_a_locked_mapping_comes_after_a_batch,
 	    reclaim_leaves_private_copies_alone,
