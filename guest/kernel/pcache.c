@@ -210,14 +210,21 @@ static struct pcache_ent *pcache_victim(void)
 	for (uint32_t step = 0; reclaim && step < nused; step++) {
 		e = &ent[reclaim_hand];
 		reclaim_hand = reclaim_hand + 1 == nused ? 0 : reclaim_hand + 1;
-		if (e->busy || !e->ino || !reclaim(e->ino, e->idx, e->page) || e->maps || e->dirty)
+		if (e->busy || !e->ino)
 			continue;
+		/* taken first, so that its unpins and writeback do not put it
+		 * in the ring only for it to leave again */
+		e->busy = 1;
+		if (!reclaim(e->ino, e->idx, e->page) || e->maps || e->dirty) {
+			e->busy = 0;
+			pcache_update(e);
+			continue;
+		}
 		pcache_unlink(e);
 		stats.evictions++;
 		stats.reclaimed++;
 		if (e->in_ring)
 			ring_remove(e);
-		e->busy = 1;
 		return e;
 	}
 	return NULL;

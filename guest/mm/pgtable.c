@@ -214,27 +214,39 @@ uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
 	return pgtable_pte_alloc_in(arch_read_cr3(), va, err);
 }
 
-/* The last user page table a walk reached: faults come in runs within one
+/* The last user page table a walk reached, one for walks that allocate
+ * (faults) and one for lookups (the reverse map, which takes pages back
+ * from regions the faults left long ago): each comes in runs within one
  * 2 MiB region, and the three upper levels cost ~60 emulated instructions
- * a fault on kvm-pvm. User page tables are freed only with their address
- * space (uvm_destroy calls pgtable_forget), so the entry stays valid. */
+ * a walk on kvm-pvm. User page tables are freed only with their address
+ * space (uvm_destroy calls pgtable_forget), so the entries stay valid. */
+enum { PT_ALLOC, PT_FIND, PT_CACHED };
 static struct {
 	uint64_t root;     /* cr3 value the walk started from */
 	uint64_t region;   /* va >> 21 */
 	uint64_t *pt;      /* NULL: nothing cached */
-} last_pt;
+} last_pt[PT_CACHED];
 
-static uint64_t *pgtable_cached_pte(uint64_t root, uint64_t va)
+static uint64_t *pgtable_cached_pte(unsigned which, uint64_t root, uint64_t va)
 {
-	if (last_pt.pt && last_pt.root == root && last_pt.region == va >> PGTABLE_2M_SHIFT)
-		return &last_pt.pt[(va >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1)];
+	if (last_pt[which].pt && last_pt[which].root == root &&
+	    last_pt[which].region == va >> PGTABLE_2M_SHIFT)
+		return &last_pt[which].pt[(va >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1)];
 	return 0;
+}
+
+static void pgtable_remember(unsigned which, uint64_t root, uint64_t va, uint64_t *pte)
+{
+	last_pt[which].root = root;
+	last_pt[which].region = va >> PGTABLE_2M_SHIFT;
+	last_pt[which].pt = pte - ((va >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1));
 }
 
 void pgtable_forget(uint64_t root)
 {
-	if ((last_pt.root & X86_PTE_ADDR) == (root & X86_PTE_ADDR))
-		last_pt.pt = 0;
+	for (unsigned i = 0; i < PT_CACHED; i++)
+		if ((last_pt[i].root & X86_PTE_ADDR) == (root & X86_PTE_ADDR))
+			last_pt[i].pt = 0;
 }
 
 uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
@@ -244,9 +256,13 @@ uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
 
 	if (va >= PGTABLE_LOWER_END)
 		return 0;
-	if ((pte = pgtable_cached_pte(pml4, va)))
+	if ((pte = pgtable_cached_pte(PT_FIND, pml4, va)) ||
+	    (pte = pgtable_cached_pte(PT_ALLOC, pml4, va)))
 		return pte;
-	return pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, false, 0, &err);
+	pte = pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, false, 0, &err);
+	if (pte)
+		pgtable_remember(PT_FIND, pml4, va, pte);
+	return pte;
 }
 
 uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
@@ -258,13 +274,10 @@ uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
 		*err = -EINVAL;
 		return 0;
 	}
-	if ((pte = pgtable_cached_pte(pml4, va)))
+	if ((pte = pgtable_cached_pte(PT_ALLOC, pml4, va)))
 		return pte;
 	pte = pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, true, X86_PTE_U, err);
-	if (pte) {
-		last_pt.root = pml4;
-		last_pt.region = va >> PGTABLE_2M_SHIFT;
-		last_pt.pt = pte - ((va >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1));
-	}
+	if (pte)
+		pgtable_remember(PT_ALLOC, pml4, va, pte);
 	return pte;
 }

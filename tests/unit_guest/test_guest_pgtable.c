@@ -657,9 +657,11 @@ START_TEST(pgtable_pte_alloc_after_pgtable_forget_walks_the_new_tables)
 	uint64_t *old = pgtable_pte_alloc(va, &err);
 	ck_assert_ptr_nonnull(old);
 	ck_assert_ptr_eq(pgtable_pte_alloc(va + PG, &err), old + 1);   /* remembered */
+	ck_assert_ptr_eq(pgtable_pte_find_in(PML4_PA, va + 2 * PG), old + 2);
 	/* the space goes; a new one starts from an empty PML4 in that page */
 	pgtable_forget(PML4_PA);
 	memset(fake_ptr(PML4_PA), 0, PG);
+	ck_assert_ptr_null(pgtable_pte_find_in(PML4_PA, va));   /* walked: nothing there */
 	uint64_t before = allocated();
 	uint64_t *slot = pgtable_pte_alloc(va, &err);
 	ck_assert_ptr_nonnull(slot);
