@@ -31,6 +31,9 @@ int ext2_dev_write(struct ext2_fs *fs, uint64_t off, const void *buf, size_t len
 	/* Also after a failure: a block changed in place and not written
 	 * must not stay in the cache. */
 	ext2_cache_wrote(fs, off, buf, len, err == 0);
+	if (fs->last_ino && off < fs->last_ino_off + sizeof(fs->last_inode) &&
+	    fs->last_ino_off < off + len)
+		fs->last_ino = 0;
 	return err > 0 ? -EIO : err;
 }
 
@@ -114,9 +117,18 @@ static int inode_off(struct ext2_fs *fs, uint32_t ino, uint64_t *off)
 int ext2_inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
 	uint64_t off;
-	int err = inode_off(fs, ino, &off);
+	int err;
 
-	return err ? err : ext2_meta_read(fs, off, in, sizeof(*in));
+	if (ino && ino == fs->last_ino) {
+		ext2_copy(in, &fs->last_inode, sizeof(*in));
+		return 0;
+	}
+	if ((err = inode_off(fs, ino, &off)) || (err = ext2_meta_read(fs, off, in, sizeof(*in))))
+		return err;
+	ext2_copy(&fs->last_inode, in, sizeof(*in));
+	fs->last_ino = ino;
+	fs->last_ino_off = off;
+	return 0;
 }
 
 /* Only the 128-byte base: whatever follows in a larger slot (extra

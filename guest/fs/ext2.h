@@ -78,6 +78,13 @@ struct ext2_fs {
 	 * new inodes. Nothing else in the kernel touches it. */
 	uint8_t *scratch;
 	struct ext2_cache cache;
+	/* The inode read last, by number (0: none) and disk offset: a file's
+	 * faults and reads ask for the same inode again and again, and finding
+	 * it in the block cache costs ~300 instructions (emulated on kvm-pvm).
+	 * Every device write over its bytes forgets it. */
+	uint32_t last_ino;
+	uint64_t last_ino_off;
+	struct ext2_inode last_inode;
 };
 
 /* A run of a file's 4 KiB pages that one device request can read (or that

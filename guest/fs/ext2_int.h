@@ -64,9 +64,12 @@ static inline uint32_t ext2_sectors_per_block(const struct ext2_fs *fs)
 	return fs->block_size >> 9;
 }
 
-/* Copies of metadata: 8 bytes a step when both ends and the length allow
- * (inodes, descriptors, pointer chunks always do), since the kernel's
- * memcpy moves one byte at a time and every guest instruction counts. */
+/* Copies of metadata: one `rep movsq` when both ends and the length are
+ * multiples of 8 (inodes, descriptors, pointer chunks always are), since
+ * the kernel's memcpy moves one byte at a time and every guest instruction
+ * counts: on kvm-pvm a rep iteration costs what one instruction does, a
+ * loop step five (a 128-byte inode: 16 iterations instead of ~110
+ * instructions). */
 __attribute__((optimize("no-tree-loop-distribute-patterns"))) static inline void
 ext2_copy(void *dst, const void *src, size_t n)
 {
@@ -74,12 +77,8 @@ ext2_copy(void *dst, const void *src, size_t n)
 	const uint8_t *s = src;
 
 	if (!(((uintptr_t)d | (uintptr_t)s | n) & 7)) {
-		for (; n; n -= 8, d += 8, s += 8) {
-			uint64_t v;
-
-			__builtin_memcpy(&v, s, sizeof(v));
-			__builtin_memcpy(d, &v, sizeof(v));
-		}
+		size_t words = n / 8;
+		__asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(words) : : "memory");
 		return;
 	}
 	while (n--)

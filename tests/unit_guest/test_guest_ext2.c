@@ -714,6 +714,39 @@ START_TEST(page_runs_match_the_block_by_block_map)
 }
 END_TEST
 
+/* ext2_inode_read remembers the inode it read last; any write over its
+ * bytes, through ext2_inode_write or a plain device write, must show in
+ * the next read, and another inode is never answered from it. */
+START_TEST(inode_reads_see_every_write_to_the_inode)
+{
+	struct ext2_inode in, again, other;
+	uint64_t off;
+
+	env_setup(_i);
+	uint32_t ino = ino_of("/medium"), ino2 = ino_of("/big");
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino, &in), 0);
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino2, &other), 0);
+	ck_assert_uint_eq(ext2_inode_size(&other), BIG_SIZE);
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino, &again), 0);
+	ck_assert_uint_eq(ext2_inode_size(&again), MEDIUM_SIZE);
+	in.i_mtime = 12345;
+	ck_assert_int_eq(ext2_inode_write(&E.fs, ino, &in), 0);
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino, &again), 0);
+	ck_assert_uint_eq(again.i_mtime, 12345);
+	/* a device write over part of it (as a directory or bitmap write
+	 * beside it could be, were the offsets wrong) */
+	off = img_inode_off(ino) + offsetof(struct ext2_inode, i_mtime);
+	uint32_t t = 777;
+	ck_assert_int_eq(ext2_dev_write(&E.fs, off, &t, sizeof(t)), 0);
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino, &again), 0);
+	ck_assert_uint_eq(again.i_mtime, 777);
+	/* another inode still reads as itself */
+	ck_assert_int_eq(ext2_inode_read(&E.fs, ino2, &other), 0);
+	ck_assert_uint_eq(ext2_inode_size(&other), BIG_SIZE);
+	fsck_clean();
+}
+END_TEST
+
 START_TEST(read_only_mount_refuses_every_change)
 {
 	uint8_t buf[16];
@@ -1730,6 +1763,7 @@ int main(void)
 	    read_holes_as_zeros_through_triple_indirect,
 	    page_runs_read_the_file_with_one_request_each,
 	    page_runs_match_the_block_by_block_map,
+	    inode_reads_see_every_write_to_the_inode,
 	    read_only_mount_refuses_every_change,
 	    write_in_place_changes_only_those_bytes,
 	    write_grows_file_into_double_indirect_blocks,
