@@ -20,7 +20,9 @@
  * instructions of each function, most first.
  *
  * Arguments (-plugin PATH,ARG=VALUE,...): out=FILE (default: stderr),
- * syms=FILE, top=N (functions listed, default 40).
+ * syms=FILE, top=N (functions listed, default 40), detail=FUNCTION (with
+ * syms: "insn ADDRESS COUNT" for each instruction of that function, to
+ * read beside `objdump -d`).
  *
  * The QEMU plugin API is a C ABI of QEMU's (docs/devel/tcg-plugins in QEMU);
  * Debian ships no header for it, so the few calls used are declared here. */
@@ -64,6 +66,33 @@ static struct func *funcs;
 static size_t nfuncs;
 static size_t top = 40;
 static FILE *out;
+static const char *detail;   /* function whose instructions are listed */
+
+/* The detailed function's instructions, by address (each translation of
+ * an address adds to the same counter). */
+struct insn_count {
+	uint64_t addr;
+	uint64_t n;
+};
+static struct insn_count *insns;
+static size_t ninsns, insns_cap;
+
+static uint64_t *insn_counter(uint64_t va)
+{
+	for (size_t i = 0; i < ninsns; i++)
+		if (insns[i].addr == va)
+			return &insns[i].n;
+	if (ninsns == insns_cap) {
+		size_t cap = insns_cap ? insns_cap * 2 : 256;
+		struct insn_count *grown = realloc(insns, cap * sizeof(*insns));
+		if (!grown)
+			return NULL;
+		insns = grown;
+		insns_cap = cap;
+	}
+	insns[ninsns] = (struct insn_count){va, 0};
+	return &insns[ninsns++].n;
+}
 
 static int is_kernel(uint64_t va)
 {
@@ -144,6 +173,10 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		if (f)
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
 								   &f->insns, 1);
+		uint64_t *c = f && detail && !strcmp(f->name, detail) ? insn_counter(va) : NULL;
+		if (c)
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, c,
+								   1);
 	}
 }
 
@@ -153,12 +186,22 @@ static int by_insns_desc(const void *a, const void *b)
 	return x->insns < y->insns ? 1 : x->insns > y->insns ? -1 : 0;
 }
 
+static int by_addr(const void *a, const void *b)
+{
+	const struct insn_count *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
 static void report(qemu_plugin_id_t id, void *userdata)
 {
 	(void)id;
 	(void)userdata;
 	for (int c = 0; c < C_NR; c++)
 		fprintf(out, "%s %llu\n", counter_name[c], (unsigned long long)counter[c]);
+	qsort(insns, ninsns, sizeof(*insns), by_addr);
+	for (size_t i = 0; i < ninsns; i++)
+		fprintf(out, "insn %llx %llu\n", (unsigned long long)insns[i].addr,
+			(unsigned long long)insns[i].n);
 	qsort(funcs, nfuncs, sizeof(*funcs), by_insns_desc);
 	for (size_t i = 0; i < nfuncs && i < top && funcs[i].insns; i++)
 		fprintf(out, "func %s %llu\n", funcs[i].name, (unsigned long long)funcs[i].insns);
@@ -221,8 +264,11 @@ qemu_plugin_install(qemu_plugin_id_t id, const void *info, int argc, char **argv
 				return -1;
 		} else if (!strncmp(argv[i], "top=", 4)) {
 			top = strtoul(argv[i] + 4, NULL, 10);
+		} else if (!strncmp(argv[i], "detail=", 7)) {
+			detail = argv[i] + 7;
 		} else {
-			fprintf(stderr, "qemu_kcount: unknown argument '%s' (out=, syms=, top=)\n",
+			fprintf(stderr,
+				"qemu_kcount: unknown argument '%s' (out=, syms=, top=, detail=)\n",
 				argv[i]);
 			return -1;
 		}

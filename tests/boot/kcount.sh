@@ -36,6 +36,12 @@ count() {   # name counter|function
 per_op() {   # counter|function: (2N run - N run) / N
 	awk "BEGIN {printf \"%.2f\", ($(count big "$1") - $(count small "$1")) / $N}"
 }
+# The disk driver polls the used ring until QEMU's disk thread answers, as
+# many times as the host's timing makes it: those instructions are left out.
+kernel_per_op() {
+	awk "BEGIN {printf \"%.2f\", ($(count big kernel_insns) - $(count big vblk_run) - \
+		$(count small kernel_insns) + $(count small vblk_run)) / $N}"
+}
 N=256
 run small $N
 run big $((2 * N))
@@ -45,7 +51,7 @@ for c in kernel_insns user_insns kernel_iret; do
 done
 iret=$(per_op kernel_iret)
 [ "$iret" = "1.00" ] || fail "iretq per anonymous fault: $iret, expected exactly 1"
-k=$(per_op kernel_insns) u=$(per_op user_insns) f=$(per_op fault_handle)
+k=$(kernel_per_op) u=$(per_op user_insns) f=$(per_op fault_handle)
 awk "BEGIN {exit !($k >= 100 && $k <= 5000)}" ||
 	fail "kernel instructions per fault $k: not a fault's worth"
 awk "BEGIN {exit !($f >= 10 && $f < $k)}" || fail "fault_handle per fault $f of $k"
