@@ -11,10 +11,9 @@
 # shared, private, hugetlb: the last only when 2 MiB pages are free),
 # then the MB/s of a cold 256 MiB file read through a mapping against the
 # host's cat of the image (the issue's target: at least half).
-# Without: QEMU TCG with build/tools/qemu_kcount.so counts the guest
-# kernel's instructions per operation (emulated instructions on kvm-pvm),
-# the functions they are spent in, and the guest's counters; TCG's times
-# say nothing about KVM, so none are given.
+# Without: QEMU TCG counts the guest kernel's instructions per operation
+# (emulated instructions on kvm-pvm, tests/bench/kcount_lib.sh), the
+# functions they are spent in, and the guest's counters.
 # Usage: make bench [FAULT_RUNS=N] [FAULT_BACKINGS="anon shared ..."] [FAULT_BIG=0]
 set -eu
 BUILD=${BUILD:-build}
@@ -23,7 +22,7 @@ BACKINGS=${FAULT_BACKINGS:-anon anon-prefault shared private hugetlb}
 K=build/guest/kernel.elf
 M=$BUILD/mapvisor
 U=build/user
-KC=build/tools/qemu_kcount.so
+. tests/bench/kcount_lib.sh
 T=$(mktemp -d /tmp/mapvisor-fbench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 [ -x "$U/faultbench" ] || { echo "fault_bench: $U/faultbench not built (make all)" >&2; exit 1; }
@@ -140,42 +139,21 @@ if [ -w /dev/kvm ]; then
 		row "exits (guest-caused) / page" "$T/big_exits"
 		row "host cat of the image, MB/s" "$T/big_cat"
 	fi
-elif command -v qemu-system-x86_64 >/dev/null; then
-	# QEMU TCG with build/tools/qemu_kcount.so: the kernel's instructions
-	# per operation, which on kvm-pvm are its emulated instructions. Not
-	# counted: vblk_run's polling of the used ring, which waits for QEMU's
-	# disk thread; under mapvisor a request is done when its notify exit
-	# returns. Rep iterations are page zero and copy by string
-	# instructions, one hypercall each under mapvisor on kvm-pvm.
+elif kc_available; then
 	echo "  no writable /dev/kvm: QEMU TCG, guest kernel instructions (kvm-pvm's"
-	echo "  emulated instructions) and the guest's counters"
-	nm -n build/guest/kernel.full.elf >"$T/syms"
-	kc() {   # file name: a counter or a function's count
-		awk -v n="$2" '($1 == n && NF == 2) || ($1 == "func" && $2 == n) {print $NF; f=1}
-			END {if (!f) print 0}' "$1"
-	}
+	echo "  emulated instructions, tests/bench/kcount_lib.sh) and the guest's counters"
+	kc_init "$T"
 	for kind in $KINDS; do
 		n=$(n_of "$kind")
 		for k in 1 2; do
-			# shellcheck disable=SC2046
-			timeout 600 qemu-system-x86_64 -M microvm,acpi=off -accel tcg -cpu max -nodefaults \
-				-no-user-config -nographic -serial stdio -m 256M \
-				-device isa-debug-exit,iobase=0xf4,iosize=4 \
-				-global virtio-mmio.force-legacy=false \
-				-drive id=d0,file="$IMG",format=raw,if=none,readonly=on \
-				-device virtio-blk-device,drive=d0 -kernel "$K" \
-				-plugin "$KC,out=$T/c$k,syms=$T/syms,top=100000" \
-				-append "quiet mmstats ram_zero init=/bin/faultbench -- $(args "$kind" $((k * n)))" \
-				</dev/null 2>/dev/null | tr -d '\r' | grep mmstats >"$T/q$k" || true
+			kc_run "$T/c$k" "$IMG" "quiet mmstats init=/bin/faultbench -- $(args "$kind" $((k * n)))"
+			grep mmstats "$T/c$k.console" >"$T/q$k" || true
 		done
 		echo "  $kind (N=$n), per operation:"
-		d() { awk "BEGIN {printf \"%.1f\", (($1) - ($2)) / $n}"; }
-		insns=$(d "$(kc "$T/c2" kernel_insns) - $(kc "$T/c2" vblk_run)" \
-			"$(kc "$T/c1" kernel_insns) - $(kc "$T/c1" vblk_run)")
-		rep=$(d "$(kc "$T/c2" kernel_rep)" "$(kc "$T/c1" kernel_rep)")
-		pio=$(d "$(kc "$T/c2" kernel_pio)" "$(kc "$T/c1" kernel_pio)")
-		iret=$(d "$(kc "$T/c2" kernel_iret)" "$(kc "$T/c1" kernel_iret)")
-		echo "    kernel instructions $insns (rep iterations $rep), port I/O $pio, iretq $iret"
+		echo "    kernel instructions $(kc_per "$T/c1" "$T/c2" "$n" kernel)" \
+			"(rep iterations $(kc_per "$T/c1" "$T/c2" "$n" kernel_rep))," \
+			"port I/O $(kc_per "$T/c1" "$T/c2" "$n" kernel_pio)," \
+			"iretq $(kc_per "$T/c1" "$T/c2" "$n" kernel_iret)"
 		line=""
 		for s in anon_zero pcache_hit disk_read around cow requests; do
 			a=$(stat_of "$T/q1" $s) b=$(stat_of "$T/q2" $s)
@@ -183,11 +161,7 @@ elif command -v qemu-system-x86_64 >/dev/null; then
 			line="$line $s $(awk "BEGIN {printf \"%.3f\", ($b - $a) / $n}")"
 		done
 		echo "   $line"
-		# where the instructions go: the functions with the most per op
-		awk -v n="$n" 'FNR == NR {if ($1 == "func") a[$2] = $3; next}
-			$1 == "func" && $2 != "vblk_run" {d = ($3 - a[$2]) / n; if (d >= 1) printf "%.0f %s\n", d, $2}' \
-			"$T/c1" "$T/c2" | sort -rn | head -8 | awk '{printf "%s %s, ", $2, $1} END {print ""}' |
-			sed 's/, $//; s/^/    top: /'
+		echo "    top: $(kc_top "$T/c1" "$T/c2" "$n" 8)"
 	done
 else
 	echo "  SKIP: no writable /dev/kvm and no qemu-system-x86_64"

@@ -51,6 +51,33 @@ mke2fs -q -F -t ext2 -b 4096 -d "$T/root" "$IMG" 96M >/dev/null 2>&1
 # change it between runs.
 DISK="$IMG,ro"
 
+if [ ! -w /dev/kvm ]; then
+	# No KVM: what each call costs kvm-pvm in emulated instructions, from
+	# QEMU TCG (counts repeat exactly: one run each).
+	. tests/bench/kcount_lib.sh
+	if ! kc_available; then
+		echo "user mode: SKIP: no writable /dev/kvm and no QEMU with build/tools/qemu_kcount.so"
+		exit 0
+	fi
+	echo "user mode: no writable /dev/kvm: QEMU TCG, guest kernel instructions per call"
+	echo "  (kvm-pvm's emulated instructions, tests/bench/kcount_lib.sh); N vs 2N calls"
+	kc_init "$T"
+	n=10000
+	kc_run "$T/g1" "" "quiet init=/embedded/getpid_loop -- $n"
+	kc_run "$T/g2" "" "quiet init=/embedded/getpid_loop -- $((2 * n))"
+	echo "  getpid round trip (N=$n): $(kc_per "$T/g1" "$T/g2" $n kernel) kernel instructions"
+	echo "    top: $(kc_top "$T/g1" "$T/g2" $n 6)"
+	for mode in cached disk; do
+		case $mode in cached) n=1000 ;; disk) n=200 ;; esac
+		kc_run "$T/r1" "$IMG" "quiet init=/bin/readbench -- /data/64m.bin $n $mode"
+		kc_run "$T/r2" "$IMG" "quiet init=/bin/readbench -- /data/64m.bin $((2 * n)) $mode"
+		echo "  4 KiB pread, $mode (N=$n): $(kc_per "$T/r1" "$T/r2" $n kernel) kernel" \
+			"instructions (rep iterations $(kc_per "$T/r1" "$T/r2" $n kernel_rep))"
+		echo "    top: $(kc_top "$T/r1" "$T/r2" $n 6)"
+	done
+	exit 0
+fi
+
 echo "user mode, $RUNS runs each (median, min..max)"
 
 # ---- getpid round trip: N and 2N raw getpid()s in the embedded program ----
