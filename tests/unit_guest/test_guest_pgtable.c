@@ -458,6 +458,37 @@ START_TEST(pgtable_visit_range_visits_exactly_the_nonzero_entries_in_range_in_or
 }
 END_TEST
 
+/* A range inside one page table is visited through that table alone: the
+ * same entries, slots and order as the descent gives. */
+START_TEST(pgtable_visit_range_inside_one_page_table_visits_the_same_entries)
+{
+	const uint64_t base = 0x0000000040000000ull;
+	ck_assert_int_eq(pgtable_map(base, DATA, X86_PTE_U), 0);   /* before: out */
+	ck_assert_int_eq(pgtable_map(base + PG, DATA + PG, X86_PTE_U), 0);
+	set_prot_none(base + 3 * PG, DATA + 2 * PG);
+	ck_assert_int_eq(pgtable_map(base + 511 * PG, DATA + 3 * PG, X86_PTE_U), 0);
+	ck_assert_int_eq(pgtable_map(base + 512 * PG, DATA + 4 * PG, X86_PTE_U), 0);   /* next PT */
+	struct visited v = { 0 };
+	pgtable_visit_range(base + PG, base + 512 * PG, record_visit, &v);   /* to the PT's end */
+	const uint64_t want_va[] = { base + PG, base + 3 * PG, base + 511 * PG };
+	ck_assert_uint_eq(v.n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_uint_eq(v.va[i], want_va[i]);
+		ck_assert_ptr_eq(v.slot[i], walk(want_va[i], 12));
+	}
+	v.n = 0;
+	pgtable_visit_range(base + 2 * PG, base + 4 * PG, record_visit, &v);
+	ck_assert_uint_eq(v.n, 1);
+	ck_assert_uint_eq(v.va[0], base + 3 * PG);
+	ck_assert_uint_eq(v.pte[0], (DATA + 2 * PG) | X86_PTE_U);
+	v.n = 0;
+	pgtable_visit_range(base + 513 * PG, base + 600 * PG, record_visit, &v);   /* empty part */
+	pgtable_visit_range(base + (1ull << 30), base + (1ull << 30) + PG, record_visit, &v);   /* no PT */
+	ck_assert_uint_eq(v.n, 0);
+	ck_assert_uint_eq(fake.ninvlpg, 0);
+}
+END_TEST
+
 /* An empty range, a range of empty slots, a range with no tables: no call. */
 START_TEST(pgtable_visit_range_of_empty_slots_calls_nothing)
 {
@@ -719,6 +750,7 @@ int main(void)
 	    pgtable_map_2m_over_page_table_returns_eexist,
 	    pgtable_visit_range_visits_exactly_the_nonzero_entries_in_range_in_order,
 	    pgtable_visit_range_of_empty_slots_calls_nothing,
+	    pgtable_visit_range_inside_one_page_table_visits_the_same_entries,
 	    pgtable_visit_range_lets_the_callback_rewrite_entries,
 	    pgtable_visit_range_skips_missing_tables_over_a_huge_range,
 	    pgtable_visit_range_leaves_large_pages_alone,
