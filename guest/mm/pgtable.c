@@ -148,6 +148,20 @@ int pgtable_unmap(uint64_t va, uint64_t *old_pa)
  * a huge, mostly empty range costs what is mapped in it (each instruction
  * here is emulated on kvm-pvm). Large pages are left alone; they never map
  * user memory. */
+/* The entries of one page table from va to end or the table's end: the
+ * loop every visit spends most of its instructions in, kept plain. */
+static void pgtable_visit_pt(uint64_t *pt, uint64_t va, uint64_t end, pgtable_visit_fn fn,
+			     void *ctx)
+{
+	uint64_t next = (va & ~((1ull << PGTABLE_2M_SHIFT) - 1)) + (1ull << PGTABLE_2M_SHIFT);
+	uint64_t stop = next && next < end ? next : end;   /* next is 0 past the top */
+	uint64_t *pte = &pt[(va >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1)];
+
+	for (; va < stop; va = (va & ~(uint64_t)(X86_PAGE_SIZE - 1)) + X86_PAGE_SIZE, pte++)
+		if (*pte)
+			fn(va, pte, ctx);
+}
+
 static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, uint64_t end,
 				pgtable_visit_fn fn, void *ctx)
 {
@@ -157,10 +171,11 @@ static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, ui
 	     i++) {
 		uint64_t next = (va & ~(size - 1)) + size;   /* 0 past the top */
 		uint64_t *e = &table[i];
-		if (shift == X86_PAGE_SHIFT) {
-			if (*e)
-				fn(va, e, ctx);
-		} else if ((*e & X86_PTE_P) && !(*e & X86_PTE_PS)) {
+		if (!(*e & X86_PTE_P) || (*e & X86_PTE_PS)) {
+			/* nothing below, or a large page: left alone */
+		} else if (shift == PGTABLE_2M_SHIFT) {
+			pgtable_visit_pt(pgtable_table(*e), va, end, fn, ctx);
+		} else {
 			pgtable_visit_level(pgtable_table(*e), shift - PGTABLE_LEVEL_BITS, va, end,
 					    fn, ctx);
 		}
@@ -189,10 +204,9 @@ void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void
 	 * the range holds. */
 	if (start < PGTABLE_LOWER_END && !((start ^ (end - 1)) >> PGTABLE_2M_SHIFT)) {
 		uint64_t *pte = pgtable_pte_find_in(arch_read_cr3(), start);
-		for (uint64_t va = start; pte && va < end;
-		     va = (va & ~(uint64_t)(X86_PAGE_SIZE - 1)) + X86_PAGE_SIZE, pte++)
-			if (*pte)
-				fn(va, pte, ctx);
+		if (pte)
+			pgtable_visit_pt(pte - ((start >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1)), start,
+					 end, fn, ctx);
 		return;
 	}
 	pgtable_visit_level(pgtable_table(arch_read_cr3()), PGTABLE_TOP_SHIFT, start, end, fn, ctx);
