@@ -21,15 +21,23 @@ static int file_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 	return 0;
 }
 
+/* in may be older than the disk: between ext2_pages_map and the read, the
+ * page cache may write back another page of the same file to make room
+ * (filling a hole changes i_block). So the inode written is read again
+ * (the one read last, at no cost) and only its atime changed. */
 static void touch_atime(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
 	uint32_t now = fs_now();
+	struct ext2_inode cur;
 
-	if (!fs->rdonly && (in->i_atime <= in->i_mtime || in->i_atime <= in->i_ctime ||
-			    now - in->i_atime >= ATIME_MAX_AGE)) {
-		in->i_atime = now;
-		ext2_inode_write(fs, ino, in); /* best effort: the data is read */
+	if (fs->rdonly || ext2_inode_read(fs, ino, &cur))
+		return;
+	if (cur.i_atime <= cur.i_mtime || cur.i_atime <= cur.i_ctime ||
+	    now - cur.i_atime >= ATIME_MAX_AGE) {
+		cur.i_atime = now;
+		ext2_inode_write(fs, ino, &cur); /* best effort: the data is read */
 	}
+	*in = cur;
 }
 
 int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, size_t len)

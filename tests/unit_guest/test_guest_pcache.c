@@ -560,6 +560,41 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
+/* A miss reads its file's inode, then makes room: the room may come from
+ * writing back a page of the same file into a hole (i_block changes). The
+ * read that follows must not write the older inode back over it. */
+static bool hole_written;
+static bool reclaim_writing_a_hole(uint32_t ino, uint64_t idx, uint8_t *page)
+{
+	static uint8_t buf[PG];
+
+	(void)ino, (void)idx;
+	if (!hole_written) {
+		hole_written = true;
+		memset(buf, 0x5a, sizeof(buf));
+		ck_assert_int_eq(ext2_write(&E.fs, E.a, 5 * PG, buf, PG), PG);
+	}
+	while (pcache_maps(page))
+		pcache_unpin(page);
+	return true;
+}
+
+START_TEST(pcache_fill_keeps_what_a_writeback_made_room_with)
+{
+	ck_assert_int_eq(ext2_truncate(&E.fs, E.a, 100 * PG), 0);   /* page 5: a hole */
+	for (uint64_t i = 0; i < PCACHE_MAX; i++)
+		pcache_pin(get(E.big, i));
+	pcache_set_reclaim(reclaim_writing_a_hole);
+	uint8_t *page;
+	ck_assert_int_ge(pcache_get_ra(&E.fs, E.a, 0, PCACHE_RA_NONE, &page), 0);
+	pcache_set_reclaim(NULL);
+	ck_assert(hole_written);
+	uint8_t *b = file_bytes(E.a, 5 * PG, PG);
+	ck_assert_msg(b[0] == 0x5a, "the block the writeback wrote is gone: %#x", b[0]);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/mapvisor-pcache.XXXXXX");
@@ -594,6 +629,7 @@ int main(void)
 	    pcache_dropped_page_is_reused_after_its_last_unpin,
 	    pcache_drop_of_an_unpinned_range_forgets_exactly_that_range,
 	    pcache_reset_forgets_pins_and_dirty_bits,
+	    pcache_fill_keeps_what_a_writeback_made_room_with,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		TCase *tc = tcase_create(t[i]->name);
