@@ -476,6 +476,11 @@ bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
 	struct mm_rmap at[MM_RMAP_BATCH];
 	struct vnode *vn = NULL;
 	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
+	/* While a space ends, its VMAs are still listed but their entries are
+	 * left behind and their pins given back: no place of it may be taken.
+	 * (Nothing reclaims during an exit today; this keeps it so.) */
+	if (mm_space_ending)
+		return false;
 	int n = mm_rmap_hinted(ino, idx, at, &vn);
 
 	if (n == 0)
