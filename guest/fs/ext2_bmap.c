@@ -16,10 +16,15 @@
 #include "fs/ext2_int.h"
 
 /* Index at each level for logical block lblk; returns the depth (0 =
- * direct) or -EFBIG past the triple indirect range. */
-static int bmap_path(const struct ext2_fs *fs, uint64_t lblk, uint32_t idx[4])
+ * direct), -EFBIG past the triple indirect range, or -EIO for an inode
+ * mapped by extents (ext4's, not read here). */
+static int bmap_path(const struct ext2_fs *fs, const struct ext2_inode *in, uint64_t lblk,
+		     uint32_t idx[4])
 {
 	uint64_t apb = fs->addr_per_block;
+
+	if (in->i_flags & EXT2_EXTENTS_FL)
+		return -EIO;
 
 	if (lblk < EXT2_NDIR_BLOCKS) {
 		idx[0] = (uint32_t)lblk;
@@ -82,9 +87,7 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 	uint8_t *ind;
 	int depth, err;
 
-	if (in->i_flags & EXT2_EXTENTS_FL)
-		return -EIO;
-	depth = bmap_path(fs, lblk, idx);
+	depth = bmap_path(fs, in, lblk, idx);
 	if (depth < 0)
 		return depth;
 	/* Goal for a new block: right after the previous direct block, else
@@ -138,9 +141,7 @@ int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint
 	uint8_t *ind = NULL;
 	int depth, err;
 
-	if (in->i_flags & EXT2_EXTENTS_FL)
-		return -EIO;
-	depth = bmap_path(fs, lblk, idx);
+	depth = bmap_path(fs, in, lblk, idx);
 	if (depth < 0)
 		return depth;
 	*run = 1;
