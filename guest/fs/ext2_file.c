@@ -21,11 +21,12 @@ static int file_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 	return 0;
 }
 
-/* in may be older than the disk: between ext2_pages_map and the read, the
- * page cache may write back another page of the same file to make room
- * (filling a hole changes i_block). So the inode written is read again
- * (the one read last, at no cost) and only its atime changed. */
-static void touch_atime(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
+/* The caller's copy of the inode may be older than the disk: between
+ * ext2_pages_map and the read, the page cache may write back another page
+ * of the same file to make room (filling a hole changes i_block). So the
+ * inode is read again (the one read last, at no cost) and only its atime
+ * changed. */
+static void touch_atime(struct ext2_fs *fs, uint32_t ino)
 {
 	uint32_t now = fs_now();
 	struct ext2_inode cur;
@@ -37,7 +38,6 @@ static void touch_atime(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 		cur.i_atime = now;
 		ext2_inode_write(fs, ino, &cur); /* best effort: the data is read */
 	}
-	*in = cur;
 }
 
 int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, size_t len)
@@ -74,7 +74,7 @@ int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, siz
 	}
 	if (done == 0)
 		return err;
-	touch_atime(fs, ino, &in);
+	touch_atime(fs, ino);
 	return (int64_t)done;
 }
 
@@ -161,7 +161,7 @@ int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 		for (unsigned k = 0; k < m->n; k++)
 			fs_page_zero(pages[k]);
 	}
-	touch_atime(fs, ino, &m->in);
+	touch_atime(fs, ino);
 	return (int64_t)len;
 }
 

@@ -30,7 +30,6 @@
 #define MM_PTE_PROTNONE X86_PTE_AVL10
 
 struct proc;
-struct file;
 
 /* An empty address space bound to p (ops: file references, unmapping). */
 void mm_init(struct proc *p);

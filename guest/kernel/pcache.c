@@ -3,9 +3,10 @@
  * (not mapped, not dirty, not being filled), not over the table: when most
  * of the cache is mapped, as in a walk over a big file mapping, finding a
  * victim still costs a few steps, not a pass over 2048 entries (which was
- * ~57,000 instructions a page, all emulated on kvm-pvm). Nothing here loops over page bytes: fills are device
- * transfers straight into the pages, zeroing uses the string instruction of
- * arch_uaccess_zero, one emulated instruction rather than one per byte.
+ * ~57,000 instructions a page, all emulated on kvm-pvm). Nothing here
+ * loops over page bytes: fills are device transfers straight into the
+ * pages, zeroing uses the string instruction of arch_uaccess_zero, one
+ * emulated instruction rather than one per byte.
  *
  * A miss reads a run of pages (ext2_pages_map/read): one page, or, when
  * the miss is a little ahead of the last page asked for in the same file
@@ -391,10 +392,8 @@ void pcache_pin(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
 
-	if (e) {
-		e->maps++;
-		pcache_update(e);
-	}
+	if (e)
+		e->maps++;   /* stays in the ring until the hand passes */
 }
 
 bool pcache_unpin(uint8_t *page)
@@ -413,9 +412,8 @@ void pcache_set_dirty(uint8_t *page)
 	struct pcache_ent *e = pcache_by_page(page);
 
 	if (e && e->ino && !e->dirty) {
-		e->dirty = 1;
+		e->dirty = 1;   /* stays in the ring until the hand passes */
 		ndirty++;
-		pcache_update(e);
 	}
 }
 

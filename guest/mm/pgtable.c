@@ -142,12 +142,6 @@ int pgtable_unmap(uint64_t va, uint64_t *old_pa)
 	return 0;
 }
 
-/* Visit every nonzero 4 KiB entry in [start, end) (present, or holding a
- * page while not present: PROT_NONE). One descent per page table, not per
- * page: a level that is missing skips everything it would have mapped, so
- * a huge, mostly empty range costs what is mapped in it (each instruction
- * here is emulated on kvm-pvm). Large pages are left alone; they never map
- * user memory. */
 /* The entries of one page table from va to end or the table's end: the
  * loop every visit spends most of its instructions in, kept plain. */
 static void pgtable_visit_pt(uint64_t *pt, uint64_t va, uint64_t end, pgtable_visit_fn fn,
@@ -162,6 +156,12 @@ static void pgtable_visit_pt(uint64_t *pt, uint64_t va, uint64_t end, pgtable_vi
 			fn(va, pte, ctx);
 }
 
+/* Visit every nonzero 4 KiB entry in [start, end) (present, or holding a
+ * page while not present: PROT_NONE). One descent per page table, not per
+ * page: a level that is missing skips everything it would have mapped, so
+ * a huge, mostly empty range costs what is mapped in it (each instruction
+ * here is emulated on kvm-pvm). Large pages are left alone; they never map
+ * user memory. */
 static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, uint64_t end,
 				pgtable_visit_fn fn, void *ctx)
 {
