@@ -93,6 +93,63 @@ static int keep(const char *name)
 	return 0;
 }
 
+/* A file of n bytes, every byte c; returns an O_RDWR descriptor. */
+static int fill_file(const char *name, size_t n, unsigned char c)
+{
+	static unsigned char chunk[64 * 1024];
+	unlink(at(name));
+	int fd = open(at(name), O_CREAT | O_EXCL | O_RDWR, 0644);
+	memset(chunk, c, sizeof(chunk));
+	for (size_t done = 0; fd >= 0 && done < n;) {
+		size_t k = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+		if (write(fd, chunk, k) != (ssize_t)k) {
+			printf("create %s: %s\n", name, errname(errno));
+			break;
+		}
+		done += k;
+	}
+	return fd;
+}
+
+/* pread() whose buffer is an untouched private mapping of another file,
+ * after a walk over a shared mapping bigger than the page cache has left
+ * every cached page mapped: each fault on the buffer reads the other
+ * file's page into the cache while pread() copies out of it, and must not
+ * take the page being copied from for that. */
+static void read_into_mapping(void)
+{
+	const size_t big = 12UL << 20, n = 4 * PG;
+	printf("== read() into a file mapping, every cached page mapped\n");
+	int fbig = fill_file("mm_file.big", big, 0x11);
+	int fsrc = make_file("mm_file.src", n);
+	int fdst = fill_file("mm_file.dst", n, 0x5a);
+	unsigned char *m = (unsigned char *)mm("mmap shared 12 MiB", NULL, NULL, big, PROT_READ,
+					       MAP_SHARED, fbig, 0);
+	unsigned char *d = (unsigned char *)mm("mmap private dst", NULL, NULL, n, RW, MAP_PRIVATE,
+					       fdst, 0);
+	if (m && d) {
+		unsigned sum = 0;
+		for (size_t i = 0; i < big; i += PG)
+			sum += m[i];
+		printf("walk read %u pages of 0x11: %s\n", (unsigned)(big / PG),
+		       okm(sum == (big / PG) * 0x11));
+		show("read src into dst", pread(fsrc, d, n, 0));
+		printf("dst holds what read() read: %s\n", okm(same_as_pat(d, 0, n)));
+		show("pread dst file", pread(fdst, d, 1, 0));
+		printf("dst file unchanged: %s\n", okm(d[0] == 0x5a));
+	}
+	if (m)
+		munmap(m, big);
+	if (d)
+		munmap(d, n);
+	close(fbig);
+	close(fsrc);
+	close(fdst);
+	unlink(at("mm_file.big"));
+	unlink(at("mm_file.src"));
+	unlink(at("mm_file.dst"));
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char buf[8 * 4096];
@@ -349,6 +406,7 @@ int main(int argc, char **argv)
 	close(fw);
 	close(fr);
 	show("unlink", unlink(at("mm_file.dat")));
+	read_into_mapping();
 	printf("== done\n");
 	return 0;
 }

@@ -369,9 +369,17 @@ int64_t vfs_read(struct vnode *vn, uint64_t off, uint64_t ubuf, uint64_t len)
 	while (done < len) {
 		uint64_t pos = off + done, in = pos & (PCACHE_PAGE - 1);
 		uint64_t n = PCACHE_PAGE - in < len - done ? PCACHE_PAGE - in : len - done;
-		int err = pcache_get(vfs_root, vn->ino, pos >> PCACHE_SHIFT, &page);
-		if (!err && copy_to_user(ubuf + done, page + in, n))
-			err = -EFAULT;
+		/* Pinned while copied from: a fault on ubuf (a file mapping
+		 * not yet there) fills the cache, and with every other page
+		 * mapped this one would be the victim, its bytes replaced
+		 * halfway through the copy. */
+		int err = pcache_get_pinned(vfs_root, vn->ino, pos >> PCACHE_SHIFT, PCACHE_RA_AUTO,
+					    &page);
+		if (err >= 0) {
+			err = copy_to_user(ubuf + done, page + in, n) ? -EFAULT : 0;
+			if (pcache_unpin(page))
+				pcache_writeback(vfs_root, page, vn->size);
+		}
 		if (err)
 			return done ? (int64_t)done : err;
 		done += n;
