@@ -172,6 +172,7 @@ $(BUILD)/tests/test_guest_pcache: $(HG)/kernel/pcache.o $(EXT2_HG_OBJS) $(FAKE_D
 # The fault path over the whole of mm/ and the page cache; fake_kernel.c
 # stands in for proc.c, file.c, vfs.c and arch/x86.
 FAULT_HG_OBJS := $(HG)/kernel/fault.o $(HG)/kernel/mm.o $(HG)/kernel/pcache.o
+FAULT_HG_OBJS += $(HG)/kernel/uaccess.o
 FAULT_HG_OBJS += $(HG)/mm/vma.o $(HG)/mm/pgtable.o $(HG)/mm/page.o $(HG)/mm/shm.o
 FAULT_HG_OBJS += $(HG)/mm/pageref.o
 $(BUILD)/tests/test_guest_fault: $(FAULT_HG_OBJS) $(EXT2_HG_OBJS) $(FAKE_DISK) $(FAKE_MACHINE)

@@ -48,6 +48,7 @@ static uint16_t pbucket[PCACHE_BUCKETS];   /* by page address */
 static uint32_t nused;        /* entries ever handed out: [0, nused) */
 static uint16_t ring = NIL;   /* the clock hand: the next reusable entry */
 static uint32_t reclaim_hand; /* over the whole table, for reclaim */
+static uint64_t reclaim_gen;  /* calls of reclaim */
 static bool ready;
 static struct pcache_stats stats;
 static uint32_t ndirty;       /* entries with dirty set */
@@ -216,6 +217,7 @@ static struct pcache_ent *pcache_victim(void)
 		/* taken first, so that its unpins and writeback do not put it
 		 * in the ring only for it to leave again */
 		e->busy = 1;
+		reclaim_gen++;
 		if (!reclaim(e->ino, e->idx, e->page) || e->maps || e->dirty) {
 			e->busy = 0;
 			pcache_update(e);
@@ -242,6 +244,11 @@ static void pcache_release(struct pcache_ent **run, unsigned from, unsigned to)
 void pcache_set_reclaim(pcache_reclaim_fn fn)
 {
 	reclaim = fn;
+}
+
+uint64_t pcache_reclaim_gen(void)
+{
+	return reclaim_gen;
 }
 
 uint8_t *pcache_find(uint32_t ino, uint64_t idx)

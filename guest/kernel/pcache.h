@@ -71,6 +71,10 @@ int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size);
  * Without fn (host tests), such a cache is full: -ENOMEM. */
 typedef bool (*pcache_reclaim_fn)(uint32_t ino, uint64_t idx, uint8_t *page);
 void pcache_set_reclaim(pcache_reclaim_fn fn);
+/* Moves on every time the cache asks fn for a page (whether or not it got
+ * one): whoever holds physical addresses of user pages across something
+ * that may fill the cache (a fault) checks them again when it moved. */
+uint64_t pcache_reclaim_gen(void);
 /* Forgets everything and gives the pages back (unmount). */
 void pcache_reset(void);
 void pcache_get_stats(struct pcache_stats *st);

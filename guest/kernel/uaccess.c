@@ -9,12 +9,18 @@
  * (a large page, or a kernel buffer outside the direct map and the kernel
  * image) is copied by the instruction path, which faults and fixes up as
  * before. A bad user pointer is -EFAULT on both paths, never a kernel
- * fault. The host's stores set no accessed or dirty bits in the user's
- * PTEs (nothing reads them yet). On hardware KVM nothing here changes:
- * phys_copy_available() is false and every copy is the instruction path. */
+ * fault. A physical run is only copied after the whole of it has been
+ * looked up, so a page supplied for a later part must not have taken an
+ * earlier part's frame: when the page cache took a page back from its
+ * mappings meanwhile (pcache_reclaim_gen), the run is checked again and,
+ * if it changed, copied by the instruction path. The host's stores set no
+ * accessed or dirty bits in the user's PTEs (nothing reads them yet). On
+ * hardware KVM nothing here changes: phys_copy_available() is false and
+ * every copy is the instruction path. */
 #include "kernel/uaccess.h"
 #include "arch/x86/syscall_arch.h"
 #include "kernel/fault.h"
+#include "kernel/pcache.h"
 #include "kernel/proc.h"
 #include "lib/errno.h"
 #include "mm/page.h"
@@ -65,6 +71,21 @@ static const uint64_t *uaccess_slot(uint64_t u, const uint64_t *slot)
 	return pgtable_pte_slot(u, &slot) ? NULL : slot;
 }
 
+/* [u, u + n) still maps the physical run at pa with the rights in need. */
+static bool uaccess_run_intact(uint64_t u, uint64_t pa, uint64_t n, uint64_t need)
+{
+	const uint64_t mask = X86_PAGE_SIZE - 1;
+	const uint64_t *slot = NULL;
+
+	for (uint64_t a = u & ~mask; a < u + n; a += X86_PAGE_SIZE) {
+		slot = uaccess_slot(a, slot);
+		uint64_t pte = slot ? *slot : 0;
+		if ((pte & need) != need || (pte & X86_PTE_ADDR) != (pa & ~mask) + (a - (u & ~mask)))
+			return false;
+	}
+	return true;
+}
+
 static long uaccess_copy_pv(uint64_t u, uint8_t *k, size_t n, bool to_user)
 {
 	uint64_t kpa;
@@ -84,9 +105,21 @@ static long uaccess_copy_pv(uint64_t u, uint8_t *k, size_t n, bool to_user)
 			next = end;
 		slot = uaccess_slot(u, slot);
 		uint64_t pte = slot ? *slot : 0;
-		if (!(pte & X86_PTE_P) &&
-		    fault_handle(proc_current, u, to_user ? X86_PF_W : 0) == FAULT_DONE) {
+		if (!(pte & X86_PTE_P)) {
 			/* supplied, as for the fault of an access */
+			uint64_t gen = pcache_reclaim_gen();
+			fault_handle(proc_current, u, to_user ? X86_PF_W : 0);
+			/* Supplying it may have filled the page cache by taking
+			 * a page back from its mappings. If that was one of the
+			 * pending run's, the run names a frame that now holds
+			 * something else: the instruction path copies the run
+			 * instead (its faults bring the pages back, and may take
+			 * u's: u is looked up after it). */
+			if (rn && gen != pcache_reclaim_gen() && !uaccess_run_intact(ru, rpa, rn, need)) {
+				if (uaccess_insn(ru, k + (ru - u0), rn, to_user))
+					return -EFAULT;
+				rn = 0;
+			}
 			slot = uaccess_slot(u, NULL);
 			pte = slot ? *slot : 0;
 		}

@@ -7,7 +7,11 @@
 
 #include "arch/x86/syscall_arch.h"
 #include "fake_machine.h"
+#include "kernel/fault.h"
+#include "lib/errno.h"
 #include "mm/mm_hooks.h"
+#include "mm/page.h"
+#include "mm/pgtable.h"
 #include "mm/shm.h"
 #include "x86.h"
 
@@ -57,4 +61,72 @@ void page_copy(uint64_t dst, uint64_t src)
 		      (unsigned long long)dst, (unsigned long long)src);
 	memcpy(fake_ptr(dst), fake_ptr(src), X86_PAGE_SIZE);
 	fake_kernel.page_copies++;
+}
+
+/* arch/x86/page_ops.c: the host's copy is a copy in fake RAM. */
+bool phys_copy_available(void)
+{
+	return fake_kernel.phys_copy_on;
+}
+
+long phys_copy(uint64_t dst, uint64_t src, size_t n)
+{
+	ck_assert(fake_kernel.phys_copy_on);
+	ck_assert_uint_ge(FAKE_RAM_SIZE - src, n);   /* fake_ptr checks the starts */
+	ck_assert_uint_ge(FAKE_RAM_SIZE - dst, n);
+	memmove(fake_ptr(dst), fake_ptr(src), n);
+	fake_kernel.phys_copies++;
+	return 0;
+}
+
+static bool in_fake_ram(const void *va)
+{
+	return (const uint8_t *)va >= fake.ram && (const uint8_t *)va < fake.ram + FAKE_RAM_SIZE;
+}
+
+bool kernel_range_to_phys(const void *va, size_t n, uint64_t *pa)
+{
+	if (!in_fake_ram(va) || n > FAKE_RAM_SIZE - (uint64_t)((const uint8_t *)va - fake.ram))
+		return false;
+	*pa = (uint64_t)((const uint8_t *)va - fake.ram);
+	return true;
+}
+
+/* The user side's byte at va as the CPU reaches it: through the PTE, after
+ * fault_handle for a missing page or a write to a read-only one, as the
+ * trap code calls it. NULL where the access would fault for good. */
+static uint8_t *user_byte(uint64_t va, bool write)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		const uint64_t *slot;
+		uint64_t pte = pgtable_pte_slot(va, &slot) ? 0 : *slot;
+		uint64_t need = X86_PTE_P | X86_PTE_U | (write ? X86_PTE_W : 0);
+		if ((pte & need) == need)
+			return fake_ptr((pte & X86_PTE_ADDR) | (va & (X86_PAGE_SIZE - 1)));
+		fake_kernel.insn_faults++;
+		uint64_t err = X86_PF_U | (write ? X86_PF_W : 0) | (pte & X86_PTE_P ? X86_PF_P : 0);
+		if (fault_handle(proc_current, va, err) != FAULT_DONE)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* The instruction path: the side outside fake RAM is the user's. */
+long arch_uaccess_copy(void *dst, const void *src, size_t n)
+{
+	bool to_user = !in_fake_ram(dst);
+
+	ck_assert(to_user != !in_fake_ram(src));
+	fake_kernel.insn_copies++;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t u = (uint64_t)(to_user ? (uint8_t *)dst + i : (const uint8_t *)src + i);
+		uint8_t *b = user_byte(u, to_user);
+		if (!b)
+			return -EFAULT;
+		if (to_user)
+			*b = ((const uint8_t *)src)[i];
+		else
+			((uint8_t *)dst)[i] = *b;
+	}
+	return 0;
 }

@@ -13,6 +13,14 @@ struct fake_kernel {
 	unsigned files_freed;    /* of which dropped the last reference */
 	unsigned cr3_loads;      /* arch_load_cr3 calls */
 	unsigned page_copies;    /* page_copy calls */
+	/* kernel/uaccess.c's two paths: host copies by physical address
+	 * (phys_copy, offered while phys_copy_on is set) and the instruction
+	 * path (arch_uaccess_copy, here a walk of the current page tables that
+	 * calls fault_handle where the CPU would fault) */
+	bool phys_copy_on;
+	unsigned phys_copies;
+	unsigned insn_copies;
+	unsigned insn_faults;    /* fault_handle calls by the instruction path */
 };
 
 extern struct fake_kernel fake_kernel;

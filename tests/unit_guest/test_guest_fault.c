@@ -1,9 +1,10 @@
-/* guest/kernel/fault.c on the host, with kernel/mm.c, the real mm/ layer
- * (vma, pgtable, page, shm, pageref), kernel/pcache.c and ext2 over an
- * image file. The rest of the kernel is fake_kernel.c; the machine is
- * fake_machine.c (fake RAM, CR3 a variable), and fake_disk.c's page hooks
- * hand out pages of fake RAM, so page-cache pages have physical addresses
- * and can be mapped as the kernel's direct-map pages are.
+/* guest/kernel/fault.c on the host, with kernel/mm.c, kernel/uaccess.c,
+ * the real mm/ layer (vma, pgtable, page, shm, pageref), kernel/pcache.c
+ * and ext2 over an image file. The rest of the kernel is fake_kernel.c;
+ * the machine is fake_machine.c (fake RAM, CR3 a variable), and
+ * fake_disk.c's page hooks hand out pages of fake RAM, so page-cache pages
+ * have physical addresses and can be mapped as the kernel's direct-map
+ * pages are.
  *
  * Each test builds address spaces with mm_init on a PML4 from page_alloc,
  * inserts VMAs with vma_insert, calls fault_handle as the trap code does,
@@ -36,6 +37,7 @@
 #include "kernel/mm.h"
 #include "kernel/pcache.h"
 #include "kernel/proc.h"
+#include "kernel/uaccess.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
 #include "mm/pageref.h"
@@ -1360,6 +1362,108 @@ START_TEST(reclaim_leaves_private_copies_alone)
 }
 END_TEST
 
+/* ---- uaccess: host copies by physical address across faults ---------- */
+
+/* kernel/uaccess.c with the host copy offered: a copy of one page's worth
+ * from VA1 + PG / 2 (shared file mapping of /big) covers the second half of
+ * page 0 and the first half of page 1. The cache holds only the pages the
+ * test faults in (fs_page_alloc fails from then on), all mapped, so
+ * supplying page 1 takes a mapped page back. */
+static uint8_t *uaccess_setup(struct proc **p, uint32_t prot, uint64_t err0)
+{
+	*p = table_proc();
+	pcache_set_reclaim(mm_reclaim_cache_page);
+	map(VA1, 2, prot, VMA_SHARED, &E.fbig, 0);
+	ck_assert_int_eq(fault(VA1, err0), FAULT_DONE);
+	fake_kernel.phys_copy_on = true;
+	uint64_t kpa = page_alloc();   /* the kernel side, in fake RAM */
+	ck_assert_uint_ne(kpa, 0);
+	return fake_ptr(kpa);
+}
+
+static void uaccess_done(struct proc *p, uint8_t *kbuf)
+{
+	fake_page_alloc_fails = false;
+	fake_kernel.phys_copy_on = false;
+	ck_assert_int_eq(page_free(phys(kbuf)), 0);
+	table_proc_done(p);
+}
+
+/* The fault for page 1 takes page 0's frame (the cache's only page): the
+ * pending host copy of page 0's half must not read page 1's bytes there. */
+START_TEST(uaccess_copy_from_user_rereads_a_run_whose_page_a_fault_took_back)
+{
+	struct proc *p;
+	uint8_t *kbuf = uaccess_setup(&p, R, RD);
+	uint64_t pa0 = pa_of(pte_of(VA1));
+	fake_page_alloc_fails = true;
+	ck_assert_int_eq(copy_from_user(kbuf, VA1 + PG / 2, PG), 0);
+	ck_assert_uint_eq(pa_of(pte_of(VA1 + PG)) | pa_of(pte_of(VA1)), pa0);   /* one frame */
+	assert_file_bytes(kbuf, 3, PG / 2, (uint64_t)BIG_PAGES * PG);
+	ck_assert_uint_eq(fake_kernel.phys_copies, 0);   /* the run was given up */
+	uaccess_done(p, kbuf);
+}
+END_TEST
+
+/* The same for a store: the half meant for page 0 must reach page 0 of the
+ * file, not the frame page 1 now has. */
+START_TEST(uaccess_copy_to_user_rewrites_a_run_whose_page_a_fault_took_back)
+{
+	struct proc *p;
+	uint8_t *kbuf = uaccess_setup(&p, RW, WR);
+	uint64_t back_pa = page_alloc();
+	ck_assert_uint_ne(back_pa, 0);
+	uint8_t *back = fake_ptr(back_pa);
+	fake_page_alloc_fails = true;
+	for (unsigned i = 0; i < PG; i++)
+		kbuf[i] = (uint8_t)(i * 13 + 5);
+	ck_assert_int_eq(copy_to_user(VA1 + PG / 2, kbuf, PG), 0);
+	ck_assert_uint_eq(fake_kernel.phys_copies, 0);
+	fake_kernel.phys_copy_on = false;   /* read back through the entries */
+	ck_assert_int_eq(copy_from_user(back, VA1, PG), 0);
+	ck_assert_int_eq(memcmp(back + PG / 2, kbuf, PG / 2), 0);
+	for (unsigned i = 0; i < PG / 2; i++)   /* before the store: the file's */
+		ck_assert_uint_eq(back[i], host_pattern_byte(3, i));
+	ck_assert_int_eq(copy_from_user(back, VA1 + PG, PG), 0);
+	ck_assert_int_eq(memcmp(back, kbuf + PG / 2, PG / 2), 0);
+	for (unsigned i = PG / 2; i < PG; i++)
+		ck_assert_uint_eq(back[i], host_pattern_byte(3, PG + i));
+	ck_assert_int_eq(page_free(back_pa), 0);
+	uaccess_done(p, kbuf);
+}
+END_TEST
+
+/* A page taken back from another mapping leaves the run alone: both halves
+ * still go by host copies. */
+START_TEST(uaccess_copy_keeps_a_run_when_the_page_taken_back_is_not_in_it)
+{
+	struct proc *p = table_proc();
+	pcache_set_reclaim(mm_reclaim_cache_page);
+	map(VA2, 1, R, VMA_SHARED, &E.fbig, 5);
+	ck_assert_int_eq(fault(VA2, RD), FAULT_DONE);   /* the first page: the one taken */
+	map(VA1, 2, R, VMA_SHARED | VMA_RAND_READ, &E.fbig, 0);   /* no readahead */
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	fake_kernel.phys_copy_on = true;
+	uint64_t kpa = page_alloc();
+	ck_assert_uint_ne(kpa, 0);
+	uint8_t *kbuf = fake_ptr(kpa);
+	uint64_t pa0 = pa_of(pte_of(VA1));
+	struct pcache_stats st;
+	pcache_get_stats(&st);
+	uint64_t reclaimed = st.reclaimed;
+	fake_page_alloc_fails = true;
+	ck_assert_int_eq(copy_from_user(kbuf, VA1 + PG / 2, PG), 0);
+	pcache_get_stats(&st);
+	ck_assert_uint_eq(st.reclaimed, reclaimed + 1);
+	ck_assert_uint_eq(pte_of(VA2), 0);
+	ck_assert_uint_eq(pa_of(pte_of(VA1)), pa0);
+	assert_file_bytes(kbuf, 3, PG / 2, (uint64_t)BIG_PAGES * PG);
+	ck_assert_uint_eq(fake_kernel.phys_copies, 2);   /* two runs: not contiguous */
+	ck_assert_uint_eq(fake_kernel.insn_copies, 0);
+	uaccess_done(p, kbuf);
+}
+END_TEST
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/mapvisor-fault.XXXXXX");
@@ -1432,6 +1536,9 @@ int main(void)
 	    mm_destroy_gives_back_pages_without_touching_entries_or_the_tlb,
 	    reclaim_leaves_the_page_when_a_locked_mapping_comes_after_a_batch,
 	    reclaim_leaves_private_copies_alone,
+	    uaccess_copy_from_user_rereads_a_run_whose_page_a_fault_took_back,
+	    uaccess_copy_to_user_rewrites_a_run_whose_page_a_fault_took_back,
+	    uaccess_copy_keeps_a_run_when_the_page_taken_back_is_not_in_it,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		const TTest *tt = t[i];
