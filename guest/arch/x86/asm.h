@@ -31,6 +31,13 @@
 #define ASM_SEL_UCODE_RPL3   0x2b
 #define ASM_SEL_UDATA_RPL3   0x23
 #define ASM_VEC_UD           6
+#define ASM_VEC_PF           14
+/* kernel/fault.h: fault_handle's results the #PF entry tests or makes */
+#define ASM_FAULT_DONE       0
+#define ASM_FAULT_SEGV_MAPERR 1
+/* struct trap_frame (arch/x86/trap.h): caller-saved registers, vector */
+#define ASM_TF_CALLER_SAVED  (9 * 8)
+#define ASM_TF_VECTOR        (15 * 8)
 /* User-executable alias of the syscall stub page: last 2 MiB of the kernel
  * PML4 slot, away from the image (kernel/syscall docs/syscalls.md) */
 #define ASM_SYSCALL_ALIAS    0xffffffffffe00000

@@ -1,7 +1,10 @@
 /* Compile-time proof that the assembly constants match the shared headers. */
+#include <stddef.h>
+
 #include "arch/x86/asm.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/syscall_arch.h"
+#include "kernel/fault.h"
 #include "kernel/syscall.h"
 #include "lib/errno.h"
 #include "mv_boot.h"
@@ -38,6 +41,11 @@ SAME(sizeof(struct trap_frame), 22 * 8);
 SAME(ASM_SEL_UCODE_RPL3, MV_SEL_UCODE | 3);
 SAME(ASM_SEL_UDATA_RPL3, MV_SEL_UDATA | 3);
 SAME(ASM_VEC_UD, X86_VEC_UD);
+SAME(ASM_VEC_PF, X86_VEC_PF);
+SAME(ASM_FAULT_DONE, FAULT_DONE);
+SAME(ASM_FAULT_SEGV_MAPERR, FAULT_SEGV_MAPERR);
+SAME(ASM_TF_VECTOR, offsetof(struct trap_frame, vector));
+SAME(ASM_TF_CALLER_SAVED, offsetof(struct trap_frame, vector) - offsetof(struct trap_frame, r11));
 SAME(ASM_SYSCALL_NR, SYSCALL_NR);
 SAME(ASM_RFLAGS_USER, X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF |
 			      X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_IF | X86_RFLAGS_DF |

@@ -132,7 +132,7 @@ static void trap_user(struct trap_frame *f, uint64_t cr2, enum fault_result r)
 		signal_fault(f, SIGSEGV, SI_KERNEL, 0);
 }
 
-extern const uint8_t syscall_iretq[], trap_iretq[];
+extern const uint8_t syscall_iretq[], trap_iretq[], trap_pf_iretq[];
 
 /* An iretq back to user mode faults at CPL 0 when the frame's RIP is not
  * canonical, and user code can arrange that: jump into the syscall alias
@@ -144,28 +144,19 @@ static void trap_bad_iret(const struct trap_frame *f)
 {
 	if ((f->cs & 3) || !proc_current ||
 	    (f->vector != X86_VEC_GP && f->vector != X86_VEC_SS && f->vector != X86_VEC_NP) ||
-	    (f->rip != (uint64_t)syscall_iretq && f->rip != (uint64_t)trap_iretq))
+	    (f->rip != (uint64_t)syscall_iretq && f->rip != (uint64_t)trap_iretq &&
+	     f->rip != (uint64_t)trap_pf_iretq))
 		return;
 	proc_death_printk("pid %d killed by SIGSEGV (return to user mode faulted: RIP %lx)\n",
 	       proc_current->pid, *(const uint64_t *)f->rsp);
 	proc_kill(SIGSEGV);
 }
 
-/* Order: a page fault on user memory may just need its page (from user
- * mode, or the kernel copying to or from user memory); then user-mode
- * exceptions become signals; then kernel fixups; anything else is fatal. */
-void trap_dispatch(struct trap_frame *f)
+/* After a page fault that was more than a missing page, and after any
+ * other exception: user-mode exceptions become signals, then kernel
+ * fixups; anything else is fatal. */
+static void trap_finish(struct trap_frame *f, uint64_t cr2, enum fault_result r)
 {
-	uint64_t cr2 = f->vector == X86_VEC_PF ? read_cr2() : 0;
-	enum fault_result r = FAULT_SEGV_MAPERR;
-
-	if (f->vector == X86_VEC_PF && proc_current) {
-		r = fault_handle(proc_current, cr2, f->error);
-		if (r == FAULT_DONE)
-			return;
-		if (r == FAULT_SEGV_MAPERR || r == FAULT_SEGV_ACCERR)
-			fault_stats.sigsegv++;
-	}
 	if ((f->cs & 3) == 3) {
 		trap_user(f, cr2, r);
 		return;
@@ -184,4 +175,20 @@ void trap_dispatch(struct trap_frame *f)
 		return;
 	}
 	trap_fatal(f, cr2);
+}
+
+/* A page fault fault_handle did not settle (or met with no process): a
+ * signal, a fixup of the kernel's access to user memory, or fatal. */
+void trap_pf_slow(struct trap_frame *f, int result, uint64_t cr2)
+{
+	enum fault_result r = (enum fault_result)result;
+
+	if (proc_current && (r == FAULT_SEGV_MAPERR || r == FAULT_SEGV_ACCERR))
+		fault_stats.sigsegv++;
+	trap_finish(f, cr2, r);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	trap_finish(f, 0, FAULT_SEGV_MAPERR);
 }
