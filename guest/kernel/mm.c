@@ -90,35 +90,6 @@ void mm_file_truncated(uint32_t ino, uint64_t size)
 	}
 }
 
-/* x86 has no write-only or execute-only pages: W and X imply R. */
-static const uint64_t prot_pte[VMA_PROT_MASK + 1] = {
-	[0] = 0,   /* PROT_NONE: never present */
-	[VMA_PROT_READ] = X86_PTE_NX,
-	[VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[VMA_PROT_READ | VMA_PROT_WRITE] = X86_PTE_W | X86_PTE_NX,
-	[VMA_PROT_EXEC] = 0,
-	[VMA_PROT_READ | VMA_PROT_EXEC] = 0,
-	[VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
-	[VMA_PROT_READ | VMA_PROT_WRITE | VMA_PROT_EXEC] = X86_PTE_W,
-};
-
-uint64_t mm_prot_pte(uint32_t prot)
-{
-	return prot_pte[prot & VMA_PROT_MASK];
-}
-
-uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write)
-{
-	uint64_t soft = pcache ? MM_PTE_OBJ : 0;
-
-	if (!(v->prot & VMA_PROT_MASK))
-		return soft | MM_PTE_PROTNONE;
-	uint64_t bits = X86_PTE_P | X86_PTE_U | soft | mm_prot_pte(v->prot);
-	if (!write)
-		bits &= ~X86_PTE_W;
-	return bits;
-}
-
 uint8_t *mm_pte_page(uint64_t pte)
 {
 	return phys_to_virt(pte & X86_PTE_ADDR);

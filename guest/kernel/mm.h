@@ -40,11 +40,28 @@ void mm_init(struct proc *p);
  * kvm-pvm, would buy nothing. */
 void mm_destroy(struct proc *p);
 /* PROT_* -> the PTE's W and NX (P, U and the software bits are added by
- * the caller). */
-uint64_t mm_prot_pte(uint32_t prot);
+ * the caller). x86 has no write-only or execute-only pages: W and X imply
+ * R. Inline, as the next one: every fault computes them. */
+static inline uint64_t mm_prot_pte(uint32_t prot)
+{
+	if (!(prot & VMA_PROT_MASK))
+		return 0;   /* PROT_NONE: never present */
+	return (prot & VMA_PROT_WRITE ? X86_PTE_W : 0) | (prot & VMA_PROT_EXEC ? 0 : X86_PTE_NX);
+}
+
 /* The PTE bits (P, U, W, NX, software) for a page of kind pcache mapped
  * under v; write: the page may be written now (dirty, or anonymous). */
-uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write);
+static inline uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write)
+{
+	uint64_t soft = pcache ? MM_PTE_OBJ : 0;
+
+	if (!(v->prot & VMA_PROT_MASK))
+		return soft | MM_PTE_PROTNONE;
+	uint64_t bits = X86_PTE_P | X86_PTE_U | soft | mm_prot_pte(v->prot);
+	if (!write)
+		bits &= ~X86_PTE_W;
+	return bits;
+}
 /* The page-cache page under a PTE, by its kernel address. */
 uint8_t *mm_pte_page(uint64_t pte);
 /* Drop the pages of [start, end) in v (munmap, MADV_DONTNEED): entries

@@ -7,17 +7,23 @@
 
 #ifdef MV_HOSTED
 void *phys_to_virt(uint64_t pa);            /* a host test's fake RAM */
+uint64_t arch_read_cr3(void);               /* its variable */
 #else
+#include "arch/x86/cpu.h"
 #include "mv_boot.h"
-/* Via the direct map; inline because the fault path calls it at every
- * page-table level, and on kvm-pvm a call is ~5 emulated instructions. */
+/* Inline because the fault path calls them (phys_to_virt at every
+ * page-table level), and on kvm-pvm a call is ~5 emulated instructions. */
 static inline void *phys_to_virt(uint64_t pa)
 {
 	return (void *)(pa + MV_DIRECT_MAP_BASE);
 }
+
+static inline uint64_t arch_read_cr3(void)
+{
+	return read_cr3();
+}
 #endif
 uint64_t kernel_virt_to_phys(const void *va); /* image and bss only */
-uint64_t arch_read_cr3(void);
 void arch_invlpg(uint64_t va);
 /* Whole pages, by physical address: through the hypercall port when kernel
  * code is emulated, plain instructions otherwise (arch/x86/page_ops.c). */

@@ -235,10 +235,6 @@ void pgtable_unmap_range(uint64_t start, uint64_t end, pgtable_unmap_fn fn, void
 	pgtable_visit_range(start, end, pgtable_unmap_one, &c);
 }
 
-uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
-{
-	return pgtable_pte_alloc_in(arch_read_cr3(), va, err);
-}
 
 /* The last user page table a walk reached, one for walks that allocate
  * (faults) and one for lookups (the reverse map, which takes pages back
@@ -291,7 +287,20 @@ uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
 	return pte;
 }
 
-uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
+/* A fault's walk: the remembered table when the page is in its region,
+ * else the whole walk, out of line (the fast path then needs no frame). */
+static __attribute__((noinline)) uint64_t *pgtable_pte_alloc_walk(uint64_t pml4, uint64_t va,
+								  int *err)
+{
+	uint64_t *pte = pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, true, X86_PTE_U, err);
+
+	if (pte)
+		pgtable_remember(PT_ALLOC, pml4, va, pte);
+	return pte;
+}
+
+static inline __attribute__((always_inline)) uint64_t *pgtable_pte_alloc_at(uint64_t pml4,
+									    uint64_t va, int *err)
 {
 	uint64_t *pte;
 
@@ -302,8 +311,15 @@ uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
 	}
 	if ((pte = pgtable_cached_pte(PT_ALLOC, pml4, va)))
 		return pte;
-	pte = pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, true, X86_PTE_U, err);
-	if (pte)
-		pgtable_remember(PT_ALLOC, pml4, va, pte);
-	return pte;
+	return pgtable_pte_alloc_walk(pml4, va, err);
+}
+
+uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err)
+{
+	return pgtable_pte_alloc_at(pml4, va, err);
+}
+
+uint64_t *pgtable_pte_alloc(uint64_t va, int *err)
+{
+	return pgtable_pte_alloc_at(arch_read_cr3(), va, err);
 }

@@ -266,13 +266,10 @@ int vma_set_copy(struct vma_set *dst, const struct vma_set *src)
 	return 0;
 }
 
-const struct vma *vma_find(const struct vma_set *s, uint64_t addr)
+const struct vma *vma_search(const struct vma_set *s, uint64_t addr)
 {
-	unsigned i = s->hint;
+	unsigned i = lower(s, addr);
 
-	if (i < s->n && s->v[i].start <= addr && addr < s->v[i].end)
-		return &s->v[i];
-	i = lower(s, addr);
 	if (i >= s->n || s->v[i].start > addr)
 		return 0;
 	/* The hint is a cache, not part of the set's value: the set is

@@ -127,8 +127,17 @@ void vma_set_destroy(struct vma_set *s);
  * empty) or -ENOMEM (no storage; dst left empty). */
 int vma_set_copy(struct vma_set *dst, const struct vma_set *src);
 
-/* The VMA containing addr, or NULL. Valid until the next change. */
-const struct vma *vma_find(const struct vma_set *s, uint64_t addr);
+/* The VMA containing addr, or NULL. Valid until the next change. The
+ * last one found is tried inline first: faults come in runs. */
+const struct vma *vma_search(const struct vma_set *s, uint64_t addr);
+static inline const struct vma *vma_find(const struct vma_set *s, uint64_t addr)
+{
+	unsigned i = s->hint;
+
+	if (i < s->n && s->v[i].start <= addr && addr < s->v[i].end)
+		return &s->v[i];
+	return vma_search(s, addr);
+}
 /* Index of the first VMA with end > addr (n if none): iteration from addr. */
 unsigned vma_index_from(const struct vma_set *s, uint64_t addr);
 

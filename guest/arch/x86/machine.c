@@ -25,11 +25,6 @@ _Noreturn void machine_triple_fault(void)
 	cpu_halt_forever();
 }
 
-uint64_t arch_read_cr3(void)
-{
-	return read_cr3();
-}
-
 void arch_invlpg(uint64_t va)
 {
 	invlpg(va);

@@ -1,4 +1,5 @@
-/* Machine-level services the portable layers call: exit, CR3, TLB. */
+/* Machine-level services the portable layers call: exit, TLB (CR3 reads
+ * are inline, mm/mm_hooks.h). */
 #ifndef GUEST_ARCH_X86_MACHINE_H
 #define GUEST_ARCH_X86_MACHINE_H
 
@@ -6,7 +7,6 @@
 
 _Noreturn void machine_exit(int status);
 _Noreturn void machine_triple_fault(void);
-uint64_t arch_read_cr3(void);
 void arch_invlpg(uint64_t va);
 
 #endif
