@@ -135,6 +135,104 @@ static void h_nested(int sig)
 	(void)sig;
 }
 
+/* A fault with every general register but RSP and RBP holding a known
+ * value, resolved by the kernel (a first touch) or by a handler (mprotect,
+ * then return): the handler's ucontext shows them, and the interrupted
+ * code has them all back afterwards. */
+#define NREGS 14
+static const int greg_index[NREGS] = { REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI,
+				       REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12,
+				       REG_R13, REG_R14, REG_R15, REG_RDI };
+static const char *const greg_name[NREGS] = { "rax", "rbx", "rcx", "rdx", "rsi", "r8",  "r9",
+					      "r10", "r11", "r12", "r13", "r14", "r15", "rdi" };
+static uint64_t greg_want[NREGS];
+uint64_t regs_after[NREGS];   /* the asm below stores here by name */
+static char *regs_page;
+
+static uint64_t reg_value(int i)
+{
+	return 0x0123456789abcdefULL ^ ((uint64_t)(i + 1) * 0x1111111111111111ULL);
+}
+
+static void h_regs(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int ok = 1;
+	(void)sig;
+	for (int i = 0; i < NREGS; i++)
+		if ((uint64_t)uc->uc_mcontext.gregs[greg_index[i]] != greg_want[i]) {
+			logs(" handler saw a wrong ");
+			logs(greg_name[i]);
+			ok = 0;
+		}
+	if (ok)
+		logs(" handler saw every register");
+	logs(si->si_addr == regs_page ? " si_addr=ok" : " si_addr=WRONG");
+	logs(" trapno=");
+	logn((long)uc->uc_mcontext.gregs[REG_TRAPNO]);
+	logs(" err=");
+	logn((long)uc->uc_mcontext.gregs[REG_ERR]);
+	mprotect(regs_page, PG, PROT_READ | PROT_WRITE);
+}
+
+static void fault_with_known_registers(char *page)
+{
+	struct sigaction sa, old;
+	regs_page = page;
+	for (int i = 0; i < NREGS - 1; i++)
+		greg_want[i] = reg_value(i);
+	greg_want[NREGS - 1] = (uint64_t)(uintptr_t)page;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = h_regs;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, &old);
+	__asm__ volatile("movabs %[v0], %%rax\n\t"
+			 "movabs %[v1], %%rbx\n\t"
+			 "movabs %[v2], %%rcx\n\t"
+			 "movabs %[v3], %%rdx\n\t"
+			 "movabs %[v4], %%rsi\n\t"
+			 "movabs %[v5], %%r8\n\t"
+			 "movabs %[v6], %%r9\n\t"
+			 "movabs %[v7], %%r10\n\t"
+			 "movabs %[v8], %%r11\n\t"
+			 "movabs %[v9], %%r12\n\t"
+			 "movabs %[v10], %%r13\n\t"
+			 "movabs %[v11], %%r14\n\t"
+			 "movabs %[v12], %%r15\n\t"
+			 "movb $1, (%%rdi)\n\t"
+			 "mov %%rax, regs_after+0(%%rip)\n\t"
+			 "mov %%rbx, regs_after+8(%%rip)\n\t"
+			 "mov %%rcx, regs_after+16(%%rip)\n\t"
+			 "mov %%rdx, regs_after+24(%%rip)\n\t"
+			 "mov %%rsi, regs_after+32(%%rip)\n\t"
+			 "mov %%r8, regs_after+40(%%rip)\n\t"
+			 "mov %%r9, regs_after+48(%%rip)\n\t"
+			 "mov %%r10, regs_after+56(%%rip)\n\t"
+			 "mov %%r11, regs_after+64(%%rip)\n\t"
+			 "mov %%r12, regs_after+72(%%rip)\n\t"
+			 "mov %%r13, regs_after+80(%%rip)\n\t"
+			 "mov %%r14, regs_after+88(%%rip)\n\t"
+			 "mov %%r15, regs_after+96(%%rip)\n\t"
+			 "mov %%rdi, regs_after+104(%%rip)"
+			 :
+			 : "D"(page), [v0] "i"(reg_value(0)), [v1] "i"(reg_value(1)),
+			   [v2] "i"(reg_value(2)), [v3] "i"(reg_value(3)), [v4] "i"(reg_value(4)),
+			   [v5] "i"(reg_value(5)), [v6] "i"(reg_value(6)), [v7] "i"(reg_value(7)),
+			   [v8] "i"(reg_value(8)), [v9] "i"(reg_value(9)), [v10] "i"(reg_value(10)),
+			   [v11] "i"(reg_value(11)), [v12] "i"(reg_value(12))
+			 : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "r12", "r13",
+			   "r14", "r15", "memory");
+	sigaction(SIGSEGV, &old, NULL);
+	int ok = 1;
+	for (int i = 0; i < NREGS; i++)
+		if (regs_after[i] != greg_want[i]) {
+			printf("  %s afterwards: wrong\n", greg_name[i]);
+			ok = 0;
+		}
+	printf("  every register back afterwards: %s\n", ok ? "ok" : "NO");
+	printf("  the store landed: %d\n", page[0]);
+}
+
 static void set(int sig, void *h, int flags, int mask_usr2)
 {
 	struct sigaction sa;
@@ -348,6 +446,17 @@ int main(int argc, char **argv)
 	}
 	flush_log("SIGSEGV with a bad stack pointer");
 	catch_faults();
+
+	printf("== registers across a first touch\n");
+	char *rp = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fault_with_known_registers(rp);
+	flush_log("log");
+	munmap(rp, PG);
+	printf("== registers across a fault a handler resolves\n");
+	rp = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fault_with_known_registers(rp);
+	flush_log("log");
+	munmap(rp, PG);
 
 	printf("== a fault inside a handler\n");
 	show("munmap a page", munmap(w + 2 * PG, PG));
