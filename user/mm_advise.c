@@ -70,6 +70,24 @@ int main(void)
 	rd("data kept", sh + 3);
 	show("MADV_FREE shared anon", madvise(sh, 2 * PG, MADV_FREE));
 
+	printf("== MADV_REMOVE\n");
+	show("private anon", madvise(p, PG, MADV_REMOVE));
+	wr("store in shared anon page 1", sh + PG + 5, 5);
+	show("shared anon page 1", madvise(sh + PG, PG, MADV_REMOVE));
+	rd("page 1 reads zero", sh + PG + 5);
+	rd("page 0 kept", sh + 3);
+	show("mlock shared anon", mlock(sh, PG));
+	show("locked shared anon", madvise(sh, PG, MADV_REMOVE));
+	show("munlock", munlock(sh, PG));
+	int rfd = open("etc/motd", O_RDONLY);
+	char *fp = mm("private file", NULL, NULL, PG, PROT_READ, MAP_PRIVATE, rfd, 0);
+	show("private file", madvise(fp, PG, MADV_REMOVE));
+	munmap(fp, PG);
+	fp = mm("shared file, read-only descriptor", NULL, NULL, PG, PROT_READ, MAP_SHARED, rfd, 0);
+	show("shared file, read-only descriptor", madvise(fp, PG, MADV_REMOVE));
+	munmap(fp, PG);
+	close(rfd);
+
 	printf("== mincore\n");
 	unsigned char vec[16];
 	show("unaligned", syscall(SYS_mincore, p + 1, PG, vec));

@@ -369,6 +369,54 @@ static void coherence(void)
 	munmap(p, 3 * PG);
 }
 
+/* The child shortens a file both map to one page and punches pages 1..2
+ * of a shared anonymous mapping both have: the parent's mappings see
+ * both changes, as they would had the parent made them. */
+static struct {
+	int fd;
+	char *anon;
+} cut;
+
+static int c_cut(void *a)
+{
+	(void)a;
+	say("ftruncate the file to 1 page: %d", ftruncate(cut.fd, PG));
+	say("MADV_REMOVE shared anon pages 1..2: %s",
+	    madvise(cut.anon + PG, 2 * PG, MADV_REMOVE) ? errname(errno) : "0");
+	return 0;
+}
+
+static void cuts(const char *dir)
+{
+	char path[512], page[PG];
+	printf("== truncate and MADV_REMOVE in another process\n");
+	snprintf(path, sizeof(path), "%s/mm_fork.cut", dir);
+	cut.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	memset(page, 'C', PG);
+	for (int i = 0; i < 3; i++)
+		if (write(cut.fd, page, PG) != (ssize_t)PG)
+			printf("write %s: -1 %s\n", path, errname(errno));
+	char *f = mm("shared file 3 pages", NULL, NULL, 3 * PG, RW, MAP_SHARED, cut.fd, 0);
+	cut.anon = mm("shared anon 4 pages", NULL, NULL, 4 * PG, RW, SHANON, -1, 0);
+	if (!f || !cut.anon)
+		return;
+	memset(cut.anon, 0x5a, 4 * PG);
+	rd("parent reads file page 2", f + 2 * PG);
+	printf("child %s\n", how(finish(spawn(c_cut, NULL))));
+	rd("parent reads file page 0", f);
+	rd("parent reads file page 1", f + PG);
+	rd("parent reads file page 2", f + 2 * PG);
+	for (int i = 0; i < 4; i++) {
+		char what[40];
+		snprintf(what, sizeof(what), "parent reads anon page %d", i);
+		rd(what, cut.anon + i * PG);
+	}
+	munmap(f, 3 * PG);
+	munmap(cut.anon, 4 * PG);
+	close(cut.fd);
+	unlink(path);
+}
+
 static unsigned char patt(long i)
 {
 	return (unsigned char)(i * 7 + i / 4099);
@@ -701,6 +749,7 @@ int main(int argc, char **argv)
 	show("pread 9 at PG+200", pread(fd_dat, buf, 9, PG + 200));
 	printf("  \"%s\"\n", buf);
 
+	cuts(dir);
 	pipes();
 	sigchld();
 	several();

@@ -12,6 +12,7 @@
 #include "mm/page.h"
 #include "mm/pageref.h"
 #include "mm/pgtable.h"
+#include "mm/shm.h"
 #include "mm/uvm.h"
 
 #define PAGE_MASK (X86_PAGE_SIZE - 1)
@@ -71,23 +72,93 @@ struct mm_trunc {
 	uint64_t first;   /* first page index wholly past the end */
 };
 
+/* Zap, in every process's space, the part of each VMA that select()
+ * picks (pages of an object that are going away). Other spaces are
+ * loaded for it: there are no PCIDs, so loading the current one back
+ * flushes what the others left in the TLB. */
+typedef bool (*mm_select_fn)(const struct vma *v, const void *what, uint64_t *from,
+			     uint64_t *to);
+
+static void mm_zap_everywhere(mm_select_fn select, const void *what)
+{
+	struct proc *cur = proc_current;
+
+	if (!cur)
+		return;
+	for (unsigned k = 0; k < PROC_MAX; k++) {
+		struct proc *p = &proc_table[k];
+		bool loaded = false;
+		if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+			continue;
+		for (unsigned i = 0; i < p->vmas.n; i++) {
+			const struct vma *v = &p->vmas.v[i];
+			uint64_t from, to;
+			if (!select(v, what, &from, &to))
+				continue;
+			if (p != cur && !loaded) {
+				arch_load_cr3(p->cr3);
+				loaded = true;
+			}
+			mm_zap(v, from, to);
+		}
+		if (loaded)
+			arch_load_cr3(cur->cr3);
+	}
+}
+
+/* The VMA's pages from file page index first on, if it has any. */
+static bool mm_select_from(const struct vma *v, uint64_t first, uint64_t *from, uint64_t *to)
+{
+	uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
+
+	if (v->pgoff + pages <= first)
+		return false;
+	*from = first > v->pgoff ? v->start + ((first - v->pgoff) << X86_PAGE_SHIFT) : v->start;
+	*to = v->end;
+	return true;
+}
+
+struct mm_cut {
+	uint32_t ino;
+	struct shm *shm;
+	uint64_t first, last;   /* object pages [first, last) */
+};
+
+static bool mm_select_truncated(const struct vma *v, const void *what, uint64_t *from,
+				uint64_t *to)
+{
+	const struct mm_cut *c = what;
+	struct vnode *vn = mm_vma_vnode(v);
+
+	return vn && vn->ino == c->ino && mm_select_from(v, c->first, from, to);
+}
+
 void mm_file_truncated(uint32_t ino, uint64_t size)
 {
-	struct proc *p = proc_current;
-	uint64_t first = (size + PAGE_MASK) >> X86_PAGE_SHIFT;
+	struct mm_cut c = { .ino = ino, .first = (size + PAGE_MASK) >> X86_PAGE_SHIFT };
 
-	if (!p)
-		return;
-	for (unsigned i = 0; i < p->vmas.n; i++) {
-		const struct vma *v = &p->vmas.v[i];
-		struct vnode *vn = mm_vma_vnode(v);
-		uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
-		if (!vn || vn->ino != ino || v->pgoff + pages <= first)
-			continue;
-		uint64_t from = first > v->pgoff ? v->start + ((first - v->pgoff) << X86_PAGE_SHIFT)
-						 : v->start;
-		mm_zap(v, from, v->end);
-	}
+	mm_zap_everywhere(mm_select_truncated, &c);
+}
+
+static bool mm_select_punched(const struct vma *v, const void *what, uint64_t *from, uint64_t *to)
+{
+	const struct mm_cut *c = what;
+
+	if (mm_vma_shm(v) != c->shm || !mm_select_from(v, c->first, from, to) ||
+	    v->pgoff >= c->last)
+		return false;
+	uint64_t pages = (v->end - v->start) >> X86_PAGE_SHIFT;
+	if (c->last - v->pgoff < pages)
+		*to = v->start + ((c->last - v->pgoff) << X86_PAGE_SHIFT);
+	return true;
+}
+
+void mm_shm_punch(struct shm *s, uint64_t first, uint64_t last)
+{
+	struct mm_cut c = { .shm = s, .first = first, .last = last };
+
+	mm_zap_everywhere(mm_select_punched, &c);
+	shm_punch(s, first, last);
 }
 
 uint8_t *mm_pte_page(uint64_t pte)

@@ -105,8 +105,12 @@ static inline struct shm *mm_vma_shm(const struct vma *v)
 	return f && f->kind == FILE_SHM ? f->shm : NULL;
 }
 /* ino's size went down to size: every mapping of its pages wholly past
- * the new end is dropped (private copies too, as Linux's truncate does),
- * so the next access there is SIGBUS. */
+ * the new end is dropped, in every process (private copies too, as
+ * Linux's truncate does), so the next access there is SIGBUS. */
 void mm_file_truncated(uint32_t ino, uint64_t size);
+/* MADV_REMOVE on shared anonymous memory: pages [first, last) of s leave
+ * every mapping, in every process, and the object (mm/shm.h shm_punch),
+ * so they read as zeros next time. */
+void mm_shm_punch(struct shm *s, uint64_t first, uint64_t last);
 
 #endif

@@ -85,8 +85,19 @@ static int madv_apply(struct proc *p, const struct vma *v, uint64_t start, uint6
 		 * can_madv_lru_vma) */
 		return v->flags & VMA_LOCKED ? -EINVAL : 0;
 	case MADV_REMOVE:
-		/* shared anonymous memory could punch its object; not yet */
-		return v->flags & VMA_SHARED ? -EOPNOTSUPP : -EINVAL;
+		/* a hole punched in what is mapped, in Linux's order of
+		 * checks: locked or not backed by a file (shared anonymous
+		 * memory is: its object), not writable shared, and then
+		 * whether the file can punch holes (ext2 cannot) */
+		if (v->flags & VMA_LOCKED || !v->file)
+			return -EINVAL;
+		if (!(v->flags & VMA_SHARED) || !(v->flags & VMA_MAY_WRITE))
+			return -EACCES;
+		if (!mm_vma_shm(v))
+			return -EOPNOTSUPP;
+		mm_shm_punch(mm_vma_shm(v), v->pgoff + ((start - v->start) >> X86_PAGE_SHIFT),
+			     v->pgoff + ((end - v->start) >> X86_PAGE_SHIFT));
+		return 0;
 	case MADV_WILLNEED:
 		/* read the file's pages into the page cache now */
 		if (mm_vma_vnode(v)) {

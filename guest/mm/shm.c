@@ -71,3 +71,25 @@ uint64_t shm_page(struct shm *s, uint64_t idx, bool alloc)
 		return 0;
 	return shm_slot((uint64_t *)phys_to_virt(leaf) + idx % SHM_FANOUT, alloc);
 }
+
+void shm_punch(struct shm *s, uint64_t from, uint64_t to)
+{
+	if (to > s->npages)
+		to = s->npages;
+	if (!s->root)
+		return;
+	uint64_t *root = phys_to_virt(s->root);
+	/* a leaf at a time: a hole of a few pages in a big object costs a
+	 * few pages, and a leaf never touched costs nothing */
+	for (uint64_t idx = from; idx < to; idx = (idx / SHM_FANOUT + 1) * SHM_FANOUT) {
+		if (!root[idx / SHM_FANOUT])
+			continue;
+		uint64_t *leaf = phys_to_virt(root[idx / SHM_FANOUT]);
+		uint64_t end = (idx / SHM_FANOUT + 1) * SHM_FANOUT;
+		for (uint64_t i = idx; i < end && i < to; i++)
+			if (leaf[i % SHM_FANOUT]) {
+				page_free(leaf[i % SHM_FANOUT]);
+				leaf[i % SHM_FANOUT] = 0;
+			}
+	}
+}

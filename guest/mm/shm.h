@@ -31,5 +31,9 @@ uint64_t shm_npages(const struct shm *s);
 /* The data page at idx (< npages): its physical address, allocated and
  * zeroed first when alloc is set; 0 when there is none (or no memory). */
 uint64_t shm_page(struct shm *s, uint64_t idx, bool alloc);
+/* Frees the data pages of [from, to) (to clipped to npages): they read as
+ * zeros when next used, as after MADV_REMOVE's hole punch. The caller has
+ * taken them out of every mapping first. */
+void shm_punch(struct shm *s, uint64_t from, uint64_t to);
 
 #endif

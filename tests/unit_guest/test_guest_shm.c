@@ -240,6 +240,51 @@ START_TEST(shm_page_without_memory_returns_0_and_destroy_frees_what_it_got)
 }
 END_TEST
 
+/* ---- shm_punch ---------------------------------------------------------- */
+
+/* A hole across a leaf boundary: the pages inside go back to the
+ * allocator and read as fresh zero pages next time; the pages on either
+ * side keep their frames and contents; the index pages stay. */
+START_TEST(shm_punch_frees_the_pages_of_the_hole_and_keeps_the_rest)
+{
+	struct shm *s = shm_create(2048);
+	uint64_t pa[1100];
+	for (uint64_t i = 500; i < 1100; i++) {
+		pa[i] = shm_page(s, i, true);
+		ck_assert_uint_ne(pa[i], 0);
+		memset(fake_ptr(pa[i]), 0x5a, PG);
+	}
+	uint64_t before = allocated();
+	shm_punch(s, 510, 1030);
+	ck_assert_uint_eq(allocated(), before - (1030 - 510));
+	for (uint64_t i = 500; i < 1100; i++) {
+		bool in = i >= 510 && i < 1030;
+		ck_assert_uint_eq(shm_page(s, i, false), in ? 0 : pa[i]);
+		if (!in)
+			ck_assert_uint_eq(*(uint8_t *)fake_ptr(pa[i] + 9), 0x5a);
+	}
+	uint64_t again = shm_page(s, 700, true);
+	ck_assert_uint_ne(again, 0);
+	ck_assert_msg(page_is_zero(again), "a punched page came back with old bytes");
+}
+END_TEST
+
+/* Past npages, over leaves never made, or in an object without pages:
+ * nothing to free and nothing allocated. */
+START_TEST(shm_punch_of_a_range_without_pages_frees_and_allocates_nothing)
+{
+	struct shm *s = shm_create(1024);
+	shm_punch(s, 0, 1024);
+	ck_assert_uint_eq(allocated(), 0);
+	ck_assert_uint_ne(shm_page(s, 3, true), 0);
+	uint64_t before = allocated();
+	shm_punch(s, 512, UINT64_MAX);   /* a leaf never made, then past the end */
+	shm_punch(s, 4, 3);              /* empty */
+	ck_assert_uint_eq(allocated(), before);
+	ck_assert_uint_ne(shm_page(s, 3, false), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_shm");
@@ -256,6 +301,8 @@ int main(void)
 	    shm_destroy_frees_every_page,
 	    shm_destroy_of_an_object_without_pages_frees_nothing,
 	    shm_page_without_memory_returns_0_and_destroy_frees_what_it_got,
+	    shm_punch_frees_the_pages_of_the_hole_and_keeps_the_rest,
+	    shm_punch_of_a_range_without_pages_frees_and_allocates_nothing,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		TCase *tc = tcase_create(t[i]->name);
