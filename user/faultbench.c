@@ -11,7 +11,9 @@
  *             scattered order: one disk read per fault
  *   cow       N pages written, then a child writes them all again
  *             (copy-on-write faults in the child)
- *   mmap      N mmap+munmap pairs of one anonymous page, never touched */
+ *   mmap      N mmap+munmap pairs of one anonymous page, never touched
+ *   fork      N children that exit at once, each waited for (a process's
+ *             birth and death: fork, exit, wait4) */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 	volatile unsigned char *p;
 
 	if (argc < 3 || !n) {
-		fprintf(stderr, "usage: faultbench anon|pcache|seq|rand|cow|mmap N [FILE]\n");
+		fprintf(stderr, "usage: faultbench anon|pcache|seq|rand|cow|mmap|fork N [FILE]\n");
 		return 2;
 	}
 	if (!strcmp(kind, "anon") || !strcmp(kind, "cow")) {
@@ -91,6 +93,15 @@ int main(int argc, char **argv)
 		for (unsigned long i = 0; i < n; i++) {
 			void *q = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (q == MAP_FAILED || munmap(q, PG))
+				return 1;
+		}
+	} else if (!strcmp(kind, "fork")) {
+		for (unsigned long i = 0; i < n; i++) {
+			pid_t c = fork();
+			if (c == 0)
+				_exit(0);
+			int st;
+			if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st))
 				return 1;
 		}
 	} else {

@@ -30,13 +30,20 @@ NO_LIBCALL void *memcpy(void *dst, const void *src, size_t n)
 	return memcpy_bytes(dst, src, n);
 }
 
-NO_LIBCALL void *memset(void *dst, int c, size_t n)
+static NO_LIBCALL void *memset_bytes(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
 
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;
+}
+
+NO_LIBCALL void *memset(void *dst, int c, size_t n)
+{
+	if (!c && n >= MEMSET_BULK_MIN && arch_memzero_bulk(dst, n))
+		return dst;
+	return memset_bytes(dst, c, n);
 }
 
 NO_LIBCALL int memcmp(const void *a, const void *b, size_t n)

@@ -57,6 +57,49 @@ bool arch_memcpy_bulk(void *dst, const void *src, size_t n)
 	return bulk_take;
 }
 
+/* The same for memset to zero. */
+static size_t zero_offered;
+static bool zero_take;
+
+bool arch_memzero_bulk(void *dst, size_t n)
+{
+	zero_offered = n;
+	if (zero_take)
+		memset(dst, 0, n);
+	return zero_take;
+}
+
+START_TEST(memset_offers_only_long_zeroing_to_the_bulk_hook)
+{
+	static char buf[MEMSET_BULK_MIN + 10];
+	zero_take = false;
+	zero_offered = 0;
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_ptr_eq(guest_memset(buf, 0, MEMSET_BULK_MIN - 1), buf);
+	ck_assert_uint_eq(zero_offered, 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ck_assert_int_eq(buf[i], i < MEMSET_BULK_MIN - 1 ? 0 : 'x');
+	/* not zero: never offered */
+	ck_assert_ptr_eq(guest_memset(buf, 'y', sizeof(buf)), buf);
+	ck_assert_uint_eq(zero_offered, 0);
+	/* refused: memset zeroes it itself */
+	ck_assert_ptr_eq(guest_memset(buf, 0, sizeof(buf)), buf);
+	ck_assert_uint_eq(zero_offered, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ck_assert_int_eq(buf[i], 0);
+	/* taken: the hook's zeroing is the result */
+	memset(buf, 'x', sizeof(buf));
+	zero_take = true;
+	zero_offered = 0;
+	ck_assert_ptr_eq(guest_memset(buf + 1, 0, MEMSET_BULK_MIN), buf + 1);
+	ck_assert_uint_eq(zero_offered, MEMSET_BULK_MIN);
+	ck_assert_int_eq(buf[0], 'x');
+	ck_assert_int_eq(buf[MEMSET_BULK_MIN + 1], 'x');
+	for (size_t i = 1; i <= MEMSET_BULK_MIN; i++)
+		ck_assert_int_eq(buf[i], 0);
+}
+END_TEST
+
 START_TEST(memcpy_offers_only_long_copies_to_the_bulk_hook)
 {
 	static char src[MEMCPY_BULK_MIN + 10], dst[sizeof(src)];
@@ -209,6 +252,7 @@ int main(void)
 	const TTest *t[] = {
 	    memcpy_copies_n_bytes_and_returns_dst,
 	    memcpy_offers_only_long_copies_to_the_bulk_hook,
+	    memset_offers_only_long_zeroing_to_the_bulk_hook,
 	    memset_fills_with_low_byte_and_returns_dst,
 	    memcmp_orders_by_first_differing_unsigned_byte,
 	    strlen_counts_to_nul,

@@ -102,6 +102,39 @@ long phys_copy(uint64_t dst, uint64_t src, size_t n)
 	return 0;
 }
 
+/* A page of zeros in the kernel image: the source of the partial pages of
+ * a host memset. */
+static const uint8_t zero_page[X86_PAGE_SIZE] __attribute__((aligned(X86_PAGE_SIZE)));
+
+/* lib/string.c offers memsets to zero of at least MEMSET_BULK_MIN bytes.
+ * Through the host, whole pages go in one MV_HC_PAGE_ZERO and the partial
+ * pages at either end are copied from zero_page: at most three exits
+ * instead of ~4 emulated instructions a byte. A refused call leaves
+ * nothing to undo (zeroing is idempotent): the caller zeroes it all. */
+bool arch_memzero_bulk(void *dst, size_t n)
+{
+	uint64_t pa, zero;
+
+	if (!mem_copy_hc || !kernel_range_to_phys(dst, n, &pa) ||
+	    !kernel_range_to_phys(zero_page, X86_PAGE_SIZE, &zero)) {
+		__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(0) : "memory");
+		return true;
+	}
+	uint64_t head = (X86_PAGE_SIZE - (pa & (X86_PAGE_SIZE - 1))) & (X86_PAGE_SIZE - 1);
+	if (head > n)
+		head = n;
+	if (head && phys_copy(pa, zero, head))
+		return false;
+	pa += head;
+	n -= head;
+	uint64_t pages = n >> X86_PAGE_SHIFT;
+	if (pages && hc_call(MV_HC_PAGE_ZERO, pa, pages))
+		return false;
+	pa += pages << X86_PAGE_SHIFT;
+	n -= pages << X86_PAGE_SHIFT;
+	return !n || phys_copy(pa, zero, n) == 0;
+}
+
 /* lib/string.c offers copies of at least MEMCPY_BULK_MIN bytes. memcpy's
  * ranges do not overlap, so a failed piece leaves nothing to redo: the
  * caller copies all n bytes itself. Kernel ranges here never fault, so a
@@ -110,8 +143,14 @@ bool arch_memcpy_bulk(void *dst, const void *src, size_t n)
 {
 	uint64_t d, s;
 
-	return mem_copy_hc && kernel_range_to_phys(dst, n, &d) &&
-	       kernel_range_to_phys(src, n, &s) && phys_copy(d, s, n) == 0;
+	if (!mem_copy_hc) {
+		/* hardware KVM (or TCG): the string instruction is the fast
+		 * copy there */
+		__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+		return true;
+	}
+	return kernel_range_to_phys(dst, n, &d) && kernel_range_to_phys(src, n, &s) &&
+	       phys_copy(d, s, n) == 0;
 }
 
 /* Against one `rep movsb` (~1 us a byte emulated) the host copy pays off
