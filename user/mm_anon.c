@@ -19,9 +19,93 @@
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #define RW (PROT_READ | PROT_WRITE)
 
-int main(void)
+/* Linux's default vm.max_map_count. The script runs the part that reaches
+ * it only where the host has this value. */
+#define MAX_MAP_COUNT 65530
+
+/* VMAs the process has: the lines of /proc/self/maps less the vsyscall
+ * page, which Linux lists but does not count (it is not a VMA). */
+static int vma_count(void)
+{
+	static char buf[64 * 1024];
+	int fd = open("/proc/self/maps", O_RDONLY), lines = 0;
+	size_t len = 0;
+	ssize_t got;
+
+	if (fd < 0)
+		return -1;
+	while (len < sizeof(buf) - 1 && (got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	buf[len] = 0;
+	for (char *line = buf; *line; line++) {
+		char *nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = 0;
+		lines += !strstr(line, "[vsyscall]");
+		line = nl;
+	}
+	return lines;
+}
+
+/* Splits a mapping until the count reaches vm.max_map_count: mprotect in
+ * the middle of a VMA adds two, munmap in the middle one; where each call
+ * stops, and what mmap and mprotect answer at and beyond the limit. */
+static int map_count_limit(void)
+{
+	printf("== the map-count limit (vm.max_map_count %d)\n", MAX_MAP_COUNT);
+	int base = vma_count(), vmas = base + 1;
+	size_t pages = 2 * (size_t)MAX_MAP_COUNT + 64, i = 1;
+	char *r = mmap(NULL, pages * PG, RW, ANON | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED) {
+		printf("mmap %zu pages: %s\n", pages, errname(errno));
+		return 1;
+	}
+	int early = 0;
+	for (; vmas + 2 <= MAX_MAP_COUNT - 8; i += 2, vmas += 2)
+		if (mprotect(r + i * PG, PG, PROT_READ)) {
+			early = errno;
+			break;
+		}
+	printf("mprotect splits up to 8 below the limit: %s\n", early ? errname(early) : "ok");
+	if (early)
+		return 1;
+	int err = 0;
+	for (; i + 2 < pages; i += 2, vmas++)
+		if (munmap(r + i * PG, PG)) {
+			err = errno;
+			break;
+		}
+	printf("munmap in the middle of a mapping fails with %s at %d VMAs\n",
+	       err ? errname(err) : "nothing", vmas);
+	r[(i - 1) * PG] = 1;
+	printf("the mapping around it is still there: %s\n", r[(i - 1) * PG] == 1 ? "ok" : "mismatch");
+	/* read, write and execute: nothing else is, so nothing merges with it */
+	const int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+	char *a = mmap(NULL, PG, rwx, ANON, -1, 0);
+	printf("mmap at the limit: %s\n", a == MAP_FAILED ? errname(errno) : "ok");
+	char *b = mmap(NULL, PG, rwx, ANON, -1, 0);
+	printf("mmap one past the limit: %s\n", b == MAP_FAILED ? errname(errno) : "ok");
+	show("mprotect splitting a mapping", mprotect(r + (i + 2) * PG, PG, PROT_NONE));
+	show("munmap the split mapping", munmap(r, pages * PG));
+	if (a != MAP_FAILED)
+		show("munmap the page mapped at the limit", munmap(a, PG));
+	if (b != MAP_FAILED)
+		show("munmap the page mapped past the limit", munmap(b, PG));
+	char *c = mmap(NULL, 4 * PG, RW, ANON, -1, 0);
+	printf("mmap after: %s\n", c == MAP_FAILED ? errname(errno) : "ok");
+	if (c != MAP_FAILED)
+		munmap(c, 4 * PG);
+	printf("VMAs as before the splits: %s\n", vma_count() == base ? "yes" : "no");
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 2 && !strcmp(argv[2], "mapcount"))
+		return map_count_limit();
 	catch_faults();
 	char *w = reserve(64);   /* window: all MAP_FIXED addresses are inside */
 	char *p;

@@ -7,6 +7,7 @@
 #include "kernel/file.h"
 #include "kernel/pcache.h"
 #include "kernel/proc.h"
+#include "kernel/vma_window.h"
 #include "lib/errno.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
@@ -44,15 +45,40 @@ static void mm_unmapped(void *ctx, const struct vma *piece)
 	mm_zap(piece, piece->start, piece->end);
 }
 
+static unsigned mm_slot(const struct proc *p)
+{
+	return (unsigned)(p - proc_table);
+}
+
+static struct vma *mm_vma_grow(void *ctx, unsigned count, unsigned *got)
+{
+	struct proc *p = ctx;
+
+	return vma_window_grow(mm_slot(p), &p->vma_window_pages, count, got);
+}
+
+static void mm_vma_release(void *ctx, struct vma *array, unsigned count)
+{
+	struct proc *p = ctx;
+
+	(void)array;
+	(void)count;
+	vma_window_release(mm_slot(p), &p->vma_window_pages);
+}
+
 static const struct vma_ops mm_vma_ops = {
 	.file_get = mm_file_get,
 	.file_put = mm_file_put,
 	.unmapped = mm_unmapped,
+	.alloc_array = mm_vma_grow,
+	.free_array = mm_vma_release,
 };
 
 void mm_init(struct proc *p)
 {
-	vma_set_init(&p->vmas, &mm_vma_ops, p->vma_store, PROC_VMA_MAX, UVM_TASK_SIZE);
+	p->vma_ops = mm_vma_ops;
+	p->vma_ops.ctx = p;
+	vma_set_init(&p->vmas, &p->vma_ops, p->vma_inline, PROC_VMA_INLINE, UVM_TASK_SIZE);
 	/* Linux's stack_guard_gap: 256 pages kept free below a stack. */
 	p->vmas.guard_gap = 256ull << 12;
 }

@@ -11,9 +11,9 @@
 #include "kernel/vfs.h"
 #include "mm/vma.h"
 
-/* VMAs a process may hold; vm.max_map_count is this less the set's slack
- * (mm/vma.h), far below Linux's 65530 (docs/syscalls.md). */
-#define PROC_VMA_MAX 512
+/* VMAs kept inside struct proc; more move to the process's slot of the
+ * VMA window (kernel/vma_window.h), up to Linux's vm.max_map_count. */
+#define PROC_VMA_INLINE 32
 
 /* getrlimit resources, Linux include/uapi/asm-generic/resource.h */
 #define RLIMIT_CPU     0
@@ -33,7 +33,7 @@ struct rlimit64 {
 	uint64_t cur, max;
 };
 
-#define PROC_MAX 16   /* processes at once, zombies included */
+#define PROC_MAX 64   /* processes at once, zombies included */
 
 enum proc_state {
 	PROC_FREE,
@@ -56,7 +56,9 @@ struct proc {
 	uint64_t clear_child_tid;
 	uint32_t def_flags;      /* mlockall(MCL_FUTURE): VMA_LOCKED for new maps */
 	struct vma_set vmas;
-	struct vma vma_store[PROC_VMA_MAX];
+	struct vma_ops vma_ops;  /* mm/vma.h hooks, ctx = this process */
+	unsigned vma_window_pages;   /* mapped in its VMA window slot */
+	struct vma vma_inline[PROC_VMA_INLINE];
 	struct rlimit64 rlim[RLIM_NLIMITS];
 	struct sigstate sig;
 	struct fdtable files;

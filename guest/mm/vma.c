@@ -111,6 +111,12 @@ static int reserve(struct vma_set *s, unsigned extra)
 	struct vma *nv = s->ops->alloc_array(s->ops->ctx, want, &got);
 	if (!nv)
 		return -ENOMEM;
+	if (nv == s->v) {
+		/* grown where it is: nothing to copy or give back, and what
+		 * it did get stays usable even if it is not enough */
+		s->cap = got > s->cap ? got : s->cap;
+		return got < s->n + extra ? -ENOMEM : 0;
+	}
 	if (got < s->n + extra) {
 		s->ops->free_array(s->ops->ctx, nv, got);
 		return -ENOMEM;

@@ -23,7 +23,8 @@
  * vma_find_free walks gaps downward, O(n) worst case. The array is the
  * caller's: fixed storage given to vma_set_init, and optionally a pair of
  * hooks that hand out a bigger array when it fills (the set copies the
- * entries over and returns the old one if it came from the hook).
+ * entries over and returns the old one if it came from the hook), or grow
+ * the hook's own array in place.
  */
 #ifndef GUEST_MM_VMA_H
 #define GUEST_MM_VMA_H
@@ -91,7 +92,10 @@ struct vma_ops {
 	void (*unmapped)(void *ctx, const struct vma *piece);
 	/* Optional storage growth: an array of at least `count` entries or
 	 * NULL (then the operation is -ENOMEM and nothing changed). Arrays it
-	 * returns come back through free_array when replaced or destroyed. */
+	 * returns come back through free_array when replaced or destroyed.
+	 * It may return the set's current array grown in place (only one that
+	 * came from it): then nothing is copied or freed, and *got, even if
+	 * short of `count`, becomes the set's capacity. */
 	struct vma *(*alloc_array)(void *ctx, unsigned count, unsigned *got);
 	void (*free_array)(void *ctx, struct vma *array, unsigned count);
 	void *ctx;

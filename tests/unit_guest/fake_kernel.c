@@ -3,11 +3,13 @@
  * would pull in the scheduler, signals, pipes and the VFS. */
 #include "fake_kernel.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/syscall_arch.h"
 #include "fake_machine.h"
 #include "kernel/fault.h"
+#include "kernel/vma_window.h"
 #include "lib/errno.h"
 #include "mm/mm_hooks.h"
 #include "mm/page.h"
@@ -20,6 +22,33 @@ struct fake_kernel fake_kernel;
 /* kernel/proc.c */
 struct proc *proc_current;
 struct proc proc_table[PROC_MAX];   /* the reclaim hook walks it: reclaim tests run in entry 0 */
+
+/* kernel/vma_window.c: a slot is host memory, grown in place a page's
+ * worth of entries at a time, as the kernel's is. */
+static struct vma *fake_windows[PROC_MAX];
+
+struct vma *vma_window_grow(unsigned slot, unsigned *mapped, unsigned count, unsigned *got)
+{
+	const unsigned per_page = X86_PAGE_SIZE / sizeof(struct vma);
+	const unsigned slot_pages = VMA_WINDOW_SLOT / X86_PAGE_SIZE;
+
+	ck_assert_uint_lt(slot, PROC_MAX);
+	if (!fake_windows[slot])
+		ck_assert_ptr_nonnull(fake_windows[slot] = malloc(VMA_WINDOW_SLOT));
+	while (*mapped < slot_pages && *mapped * per_page < count)
+		(*mapped)++;
+	*got = *mapped * X86_PAGE_SIZE / sizeof(struct vma);
+	return fake_windows[slot];
+}
+
+void vma_window_release(unsigned slot, unsigned *mapped)
+{
+	ck_assert_uint_lt(slot, PROC_MAX);
+	ck_assert_uint_gt(*mapped, 0);
+	free(fake_windows[slot]);
+	fake_windows[slot] = NULL;
+	*mapped = 0;
+}
 
 /* kernel/file.c, for the kinds mappings hold: the last reference destroys
  * a shared anonymous object and drops the vnode reference. */

@@ -1179,6 +1179,51 @@ START_TEST(prot_none_on_a_file_page_keeps_its_pin_and_mprotect_back_maps_it_agai
 }
 END_TEST
 
+/* ---- a process with more VMAs than struct proc holds ------------------- */
+
+/* 200 VMAs (more than PROC_VMA_INLINE) in table entries 0 and 1, whose
+ * windows the array moves to; fork copies them all and each side keeps
+ * its own pages. */
+START_TEST(fork_of_a_process_with_more_vmas_than_fit_inline_copies_every_one)
+{
+	struct proc *p = &proc_table[0], *c = &proc_table[1];
+	const unsigned n = 200;
+
+	proc_setup(p);
+	use(p);
+	for (unsigned i = 0; i < n; i++) {
+		map(VA1 + i * PG, 1, i % 2 ? R : RW, 0, NULL, 0);
+		ck_assert_int_eq(fault(VA1 + i * PG, i % 2 ? RD : WR), FAULT_DONE);
+		if (!(i % 2))
+			*(uint32_t *)page_at(VA1 + i * PG) = 0x1000 + i;
+	}
+	ck_assert_uint_eq(p->vmas.n, n);
+	ck_assert_ptr_ne(p->vmas.v, p->vma_inline);
+	ck_assert_ptr_null(vma_validate(&p->vmas));
+
+	proc_setup(c);
+	ck_assert_int_eq(mm_fork(p, c), 0);
+	ck_assert_uint_eq(c->vmas.n, n);
+	ck_assert_ptr_ne(c->vmas.v, p->vmas.v);
+	ck_assert_ptr_null(vma_validate(&c->vmas));
+	use(c);
+	for (unsigned i = 0; i < n; i += 2) {
+		ck_assert_uint_eq(c->vmas.v[i].start, VA1 + i * PG);
+		ck_assert_int_eq(fault(VA1 + i * PG, WR_P), FAULT_DONE);
+		ck_assert_uint_eq(*(uint32_t *)page_at(VA1 + i * PG), 0x1000 + i);
+		*(uint32_t *)page_at(VA1 + i * PG) = 0x2000 + i;
+	}
+	mm_destroy(c);
+	ck_assert_uint_eq(c->vma_window_pages, 0);
+	use(p);
+	for (unsigned i = 0; i < n; i += 2)
+		ck_assert_uint_eq(*(uint32_t *)page_at(VA1 + i * PG), 0x1000 + i);
+	mm_destroy(p);
+	ck_assert_uint_eq(p->vma_window_pages, 0);
+	use(&E.parent);
+}
+END_TEST
+
 /* ---- reclaim: the page cache takes mapped pages back ------------------ */
 
 /* mm_reclaim_cache_page walks the process table: the test's process is
@@ -1534,6 +1579,7 @@ int main(void)
 	    reclaim_unmaps_every_mapping_when_there_are_more_than_a_batch,
 	    reclaim_after_a_second_mapping_appears_unmaps_both,
 	    mm_destroy_gives_back_pages_without_touching_entries_or_the_tlb,
+	    fork_of_a_process_with_more_vmas_than_fit_inline_copies_every_one,
 	    reclaim_leaves_the_page_when_a_locked_mapping_comes_after_a_batch,
 	    reclaim_leaves_private_copies_alone,
 	    uaccess_copy_from_user_rereads_a_run_whose_page_a_fault_took_back,

@@ -783,6 +783,83 @@ START_TEST(vma_storage_hook_failure_returns_enomem_and_changes_nothing)
 }
 END_TEST
 
+/* A window that grows where it is, a few entries at a time, as the
+ * kernel's per-process window of mapped pages does; `window_limit` caps it. */
+static struct vma window[256];
+static unsigned window_cap, window_limit, window_frees;
+
+static struct vma *window_grow(void *ctx, unsigned count, unsigned *got)
+{
+	(void)ctx;
+	alloc_calls++;
+	while (window_cap < count && window_cap + 8 <= window_limit)
+		window_cap += 8;
+	*got = window_cap;
+	return window_cap ? window : NULL;
+}
+
+static void window_free(void *ctx, struct vma *a, unsigned count)
+{
+	(void)ctx;
+	ck_assert_ptr_eq(a, window);
+	ck_assert_uint_eq(count, window_cap);
+	window_cap = 0;
+	window_frees++;
+}
+
+static const struct vma_ops window_ops = {.file_get = fget,
+					  .file_put = fput,
+					  .unmapped = on_unmapped,
+					  .alloc_array = window_grow,
+					  .free_array = window_free};
+
+START_TEST(vma_storage_grown_in_place_is_neither_copied_nor_freed)
+{
+	window_cap = window_frees = 0;
+	window_limit = 256;
+	vma_set_init(&S, &window_ops, store, 4, TOP);
+	fill_separate(4);   /* one past the inline entries: moved to the window */
+	ck_assert_ptr_eq(S.v, window);
+	for (unsigned i = 4; i < 100; i++)
+		CK_OK(vma_insert(&S, PG(10 + 3 * i), PG(11 + 3 * i), RW, MAY, NULL, 0));
+	ck_assert_uint_eq(S.n, 100);
+	ck_assert_ptr_eq(S.v, window);
+	ck_assert_uint_eq(window_frees, 0);
+	for (unsigned i = 0; i < 100; i++)
+		ck_assert_uint_eq(S.v[i].start, PG(10 + 3 * i));
+	vma_set_destroy(&S);
+	audit();
+	ck_assert_uint_eq(window_frees, 1);
+	ck_assert_uint_eq(nunmapped, 100);
+}
+END_TEST
+
+START_TEST(vma_storage_grown_in_place_but_short_returns_enomem_and_keeps_the_room)
+{
+	window_cap = window_frees = 0;
+	window_limit = 16;
+	vma_set_init(&S, &window_ops, NULL, 0, TOP);
+	fill_separate(14);
+	CK_OK(vma_insert(&S, PG(1000), PG(1004), RW, MAY, NULL, 0));
+	ck_assert_uint_eq(S.n, 15);
+	ck_assert_uint_eq(S.cap, 16);
+	/* a split in the middle needs two entries more: the window gives
+	 * back the same 16 */
+	CK_ERR(vma_protect(&S, PG(1001), PG(1002), RO, NULL), ENOMEM);
+	ck_assert_uint_eq(S.n, 15);
+	ck_assert_uint_eq(S.cap, 16);
+	ck_assert_uint_eq(window_frees, 0);
+	/* with room again, the same split works in the same array */
+	window_limit = 32;
+	CK_OK(vma_protect(&S, PG(1001), PG(1002), RO, NULL));
+	ck_assert_uint_eq(S.n, 17);
+	ck_assert_ptr_eq(S.v, window);
+	vma_set_destroy(&S);
+	audit();
+	ck_assert_uint_eq(window_frees, 1);
+}
+END_TEST
+
 /* ---- mremap ---- */
 
 START_TEST(vma_resize_grows_in_place)
@@ -1412,6 +1489,8 @@ int main(void)
 	    vma_fixed_storage_caps_max_map_count,
 	    vma_storage_grows_through_the_hook,
 	    vma_storage_hook_failure_returns_enomem_and_changes_nothing,
+	    vma_storage_grown_in_place_is_neither_copied_nor_freed,
+	    vma_storage_grown_in_place_but_short_returns_enomem_and_keeps_the_room,
 	    vma_resize_grows_in_place,
 	    vma_resize_grow_merges_with_a_compatible_neighbour,
 	    vma_resize_grow_without_room_returns_enomem,
