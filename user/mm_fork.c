@@ -600,6 +600,47 @@ static void several(void)
 	printf("shared array: %d of %d entries as each child wrote\n", right, SEVERAL);
 }
 
+/* A process with many mappings forks: every one reaches the child with
+ * its protection and contents, and both sides copy on write. */
+static void many_mappings(void)
+{
+	enum { N = 1000 };
+	printf("== fork with %d mappings\n", N);
+	char *r = mmap(NULL, N * PG, RW, PRANON, -1, 0);
+	if (r == MAP_FAILED) {
+		printf("mmap: %s\n", errname(errno));
+		return;
+	}
+	for (int i = 0; i < N; i++) {
+		r[i * PG] = (char)(i * 7);
+		if (i % 2)
+			mprotect(r + i * PG, PG, PROT_READ);
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int same = 0, ro = 0;
+		for (int i = 0; i < N; i++) {
+			same += r[i * PG] == (char)(i * 7);
+			if (i % 2)
+				ro += !strcmp(touch(r + i * PG, 1, (unsigned char)(i * 7), NULL),
+					      "SIGSEGV SEGV_ACCERR si_addr=ok");
+			else
+				r[i * PG] = 1;
+		}
+		_exit(same == N && ro == N / 2 ? 0 : 1);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	printf("child: contents and protections as the parent's: %s\n",
+	       WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "yes" : how(st));
+	int same = 0;
+	for (int i = 0; i < N; i++)
+		same += r[i * PG] == (char)(i * 7);
+	printf("parent's pages after the child wrote its copies: %d of %d unchanged\n", same, N);
+	show("munmap", munmap(r, N * PG));
+}
+
 static void do_vfork(void)
 {
 	int st = 0;
@@ -764,6 +805,7 @@ int main(int argc, char **argv)
 	pipes();
 	sigchld();
 	several();
+	many_mappings();
 	do_vfork();
 
 	kill_eof(SIGKILL);
