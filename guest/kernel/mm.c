@@ -111,7 +111,7 @@ static void mm_zap_everywhere(mm_select_fn select, const void *what)
 
 	if (!cur)
 		return;
-	for (unsigned k = 0; k < PROC_MAX; k++) {
+	for (unsigned k = 0; k < proc_slots; k++) {
 		struct proc *p = &proc_table[k];
 		bool loaded = false;
 		if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
@@ -496,7 +496,7 @@ static int mm_rmap_find(uint32_t ino, uint64_t idx, struct mm_rmap *at, unsigned
 {
 	unsigned n = 0;
 
-	for (unsigned k = 0; k < PROC_MAX; k++) {
+	for (unsigned k = 0; k < proc_slots; k++) {
 		struct proc *p = &proc_table[k];
 		if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
 			continue;

@@ -16,6 +16,7 @@
 
 struct proc *proc_current;
 struct proc proc_table[PROC_MAX];
+unsigned proc_slots;
 bool proc_quiet;
 
 /* pid 1 runs on the boot trap stack; the others on these */
@@ -55,6 +56,8 @@ static struct proc *proc_alloc(void)
 			memset(p, 0, sizeof(*p));
 			p->pid = next_pid++;
 			p->kstack_top = (uint64_t)(kstacks[i] + KSTACK_SIZE);
+			if (proc_slots <= i)
+				proc_slots = i + 1;
 			return p;
 		}
 	return NULL;
@@ -71,7 +74,7 @@ struct proc *proc_init_alloc(void)
 
 struct proc *proc_find(int pid)
 {
-	for (unsigned i = 0; i < PROC_MAX; i++)
+	for (unsigned i = 0; i < proc_slots; i++)
 		if (proc_table[i].state != PROC_FREE && proc_table[i].pid == pid)
 			return &proc_table[i];
 	return NULL;
@@ -96,8 +99,8 @@ static struct proc *proc_pick(void)
 {
 	unsigned cur = (unsigned)(proc_current - proc_table);
 
-	for (unsigned k = 1; k <= PROC_MAX; k++) {
-		struct proc *p = &proc_table[(cur + k) % PROC_MAX];
+	for (unsigned k = 1; k <= proc_slots; k++) {
+		struct proc *p = &proc_table[(cur + k) % proc_slots];
 		if (p->state == PROC_RUNNABLE && p != proc_current)
 			return p;
 	}
@@ -206,7 +209,7 @@ static _Noreturn void proc_end_vm(int vm_status)
 {
 	struct proc *self = proc_current;
 
-	for (unsigned i = 0; i < PROC_MAX; i++) {
+	for (unsigned i = 0; i < proc_slots; i++) {
 		struct proc *p = &proc_table[i];
 		if (p == self || p->state == PROC_FREE || p->state == PROC_ZOMBIE)
 			continue;
@@ -235,7 +238,7 @@ static _Noreturn void proc_end(int wstatus, int vm_status)
 	proc_release(p);
 	arch_load_cr3(init->cr3);
 	uvm_destroy(p->cr3);
-	for (unsigned i = 0; i < PROC_MAX; i++)
+	for (unsigned i = 0; i < proc_slots; i++)
 		if (proc_table[i].state != PROC_FREE && proc_table[i].ppid == p->pid) {
 			proc_table[i].ppid = 1;
 			if (proc_table[i].state == PROC_ZOMBIE)
@@ -290,7 +293,7 @@ int proc_wait(int pid, bool nohang, bool reap, int *wstatus)
 
 	for (;;) {
 		bool have = false;
-		for (unsigned i = 0; i < PROC_MAX; i++) {
+		for (unsigned i = 0; i < proc_slots; i++) {
 			struct proc *c = &proc_table[i];
 			if (c->state == PROC_FREE || c->ppid != self->pid || (pid > 0 && c->pid != pid))
 				continue;

@@ -67,6 +67,10 @@ struct proc {
 
 extern struct proc *proc_current;
 extern struct proc proc_table[PROC_MAX];
+/* Entries of proc_table ever used (a high-water mark): walks of the table
+ * stop there, since every step is emulated on kvm-pvm and most of a
+ * 64-entry table is usually free. */
+extern unsigned proc_slots;
 extern bool proc_quiet;      /* "quiet" on the command line: no syscall log */
 
 /* Descriptors 0, 1 and 2 on the console, cwd "/". 0 or -errno. */

@@ -22,6 +22,7 @@ struct fake_kernel fake_kernel;
 /* kernel/proc.c */
 struct proc *proc_current;
 struct proc proc_table[PROC_MAX];   /* the reclaim hook walks it: reclaim tests run in entry 0 */
+unsigned proc_slots = PROC_MAX;
 
 /* kernel/vma_window.c: a slot is host memory, grown in place a page's
  * worth of entries at a time, as the kernel's is. */
