@@ -13,7 +13,9 @@
  *             (copy-on-write faults in the child)
  *   mmap      N mmap+munmap pairs of one anonymous page, never touched
  *   fork      N children that exit at once, each waited for (a process's
- *             birth and death: fork, exit, wait4) */
+ *             birth and death: fork, exit, wait4)
+ *   mprotect  N pairs on the middle page of three written anonymous pages:
+ *             read-only (a split in three), then read-write (a merge) */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,6 +97,16 @@ int main(int argc, char **argv)
 			if (q == MAP_FAILED || munmap(q, PG))
 				return 1;
 		}
+	} else if (!strcmp(kind, "mprotect")) {
+		char *q = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (q == MAP_FAILED)
+			return 1;
+		memset(q, 1, 3 * PG);
+		for (unsigned long i = 0; i < n; i++)
+			if (mprotect(q + PG, PG, PROT_READ) ||
+			    mprotect(q + PG, PG, PROT_READ | PROT_WRITE))
+				return 1;
+		sum = q[PG];
 	} else if (!strcmp(kind, "fork")) {
 		for (unsigned long i = 0; i < n; i++) {
 			pid_t c = fork();

@@ -543,10 +543,15 @@ static int change_range(struct vma_set *s, uint64_t start, uint64_t end, const s
 	}
 	/* Linux refuses a split once the count is at the limit; a change that
 	 * ends with more VMAs than it started with, above the limit, must
-	 * have needed such a split. */
-	unsigned consumed = (k - i) + (i > 0) + (k < s->n);
-	unsigned after = s->n - consumed + rewrite(s, i, k, start, stop, c, false);
-	if ((after > s->n && after > s->max_map_count) || reserve(s, 2))
+	 * have needed such a split. A change adds at most two: far from the
+	 * limit the counting pass is not needed. */
+	if (s->n + 2 > s->max_map_count) {
+		unsigned consumed = (k - i) + (i > 0) + (k < s->n);
+		unsigned after = s->n - consumed + rewrite(s, i, k, start, stop, c, false);
+		if (after > s->n && after > s->max_map_count)
+			return -ENOMEM;
+	}
+	if (reserve(s, 2))
 		return -ENOMEM;
 	rewrite(s, i, k, start, stop, c, true);
 	if (applied_end)

@@ -55,7 +55,7 @@ args() {
 	*) echo "$1 $2" ;;
 	esac
 }
-KINDS="anon pcache seq rand cow mmap fork"
+KINDS="anon pcache seq rand cow mmap mprotect fork"
 # pcache: 2N pages must fit the guest's page cache (2048) with room to spare
 n_of() { case $1 in rand) echo 256 ;; seq) echo 4096 ;; pcache) echo 512 ;; fork) echo 64 ;; *) echo 1024 ;; esac; }
 
