@@ -29,5 +29,10 @@ void arch_invlpg(uint64_t va);
  * code is emulated, plain instructions otherwise (arch/x86/page_ops.c). */
 void page_zero(uint64_t pa);
 void page_copy(uint64_t dst, uint64_t src);
+/* Called on a page about to hold a page table, after it is zeroed or
+ * copied and before anything points to it: a shadow MMU may still keep
+ * the page's earlier life as a page table, which the host's writes did
+ * not show it (arch/x86/page_ops.c). */
+void page_table_claim(uint64_t pa);
 
 #endif

@@ -37,6 +37,7 @@ static uint64_t *pgtable_walk_in(uint64_t root, uint64_t va, unsigned leaf_shift
 				*err = -ENOMEM;
 				return 0;
 			}
+			page_table_claim(pa);
 			*e = pa | X86_PTE_P | X86_PTE_W | user;
 		} else if (*e & X86_PTE_PS) {
 			*err = -EEXIST;

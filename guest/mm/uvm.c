@@ -23,6 +23,7 @@ uint64_t uvm_create(void)
 	if (!pml4)
 		return 0;
 	page_copy(pml4, kernel_pml4);
+	page_table_claim(pml4);
 	return pml4;
 }
 

@@ -68,6 +68,7 @@ enum {
 	TEST_PORT_TRAP   = 0x6f2, /* eax = vector: an IDT stub ran */
 	TEST_PORT_CR3    = 0x6f3, /* please load tree B into CR3 */
 	TEST_PORT_SNAP   = 0x6f4, /* checkpoint: save, destroy, restore */
+	TEST_PORT_RETARGET = 0x6f5, /* the VMM rewrites tree A's VA_SWITCHED entry */
 	PORT_NOISE       = 0x80,  /* exits the VMM ignores (cost of an `out`) */
 	IOMAP_BYTES      = 0x700 / 8, /* I/O bitmap covers ports 0..0x6ff */
 	TSS_LIMIT        = X86_TSS64_SIZE + IOMAP_BYTES, /* includes the 0xff byte */
@@ -265,10 +266,11 @@ static void build_tables(struct vm *v)
 	memcpy(tss + X86_TSS64_RSP0, &rsp0, 8);
 	memcpy(tss + X86_TSS64_IOMAP, &iomap, 2);
 	/* The I/O permission bitmap lets CPL 3 reach exactly the test ports (an
-	 * `out %eax` checks all four bits of its port range); the trailing 0xff
-	 * byte is the one x86 requires after the map. */
+	 * `out %eax` checks all four bits of its port range, so the last port
+	 * brings three more); the trailing 0xff byte is the one x86 requires
+	 * after the map. */
 	memset(tss + X86_TSS64_SIZE, 0xff, IOMAP_BYTES + 1);
-	for (unsigned port = TEST_PORT_DONE; port < TEST_PORT_DONE + 8; port++)
+	for (unsigned port = TEST_PORT_DONE; port < TEST_PORT_RETARGET + 4; port++)
 		tss[X86_TSS64_SIZE + port / 8] &= (uint8_t)~(1u << (port % 8));
 	for (unsigned port = PORT_NOISE; port < PORT_NOISE + 4; port++)
 		tss[X86_TSS64_SIZE + port / 8] &= (uint8_t)~(1u << (port % 8));
@@ -916,6 +918,77 @@ done:
 #undef NAME
 }
 
+/* At TEST_PORT_RETARGET: point tree A's VA_SWITCHED at PAGE_B by a host store
+ * into the page table, as a host-side page copy or zero would. */
+static int retarget_from_host(struct vm *v, uint16_t port, void *arg)
+{
+	(void)arg;
+	if (port != TEST_PORT_RETARGET)
+		return -1;
+	u64_at(v, GPA_PD_HIGH_A)[0] = PAGE_B | X86_PTE_P | X86_PTE_W | X86_PTE_U | X86_PTE_PS;
+	return 0;
+}
+
+/* A shadow MMU learns of page-table changes from the guest's own stores; the
+ * VMM's stores into guest RAM bypass it. User code reads VA_SWITCHED (tree A
+ * shadowed), the VMM retargets the entry from the host, and a `syscall`
+ * reaches a #UD handler that reloads CR3 (a full flush), and on the second
+ * call first rewrites the low two bytes of the table's first entry with
+ * what they already hold. The last user read must see the host's entry: the
+ * guest kernel's page_table_claim() relies on that narrow store
+ * (guest/arch/x86/page_ops.c). Whether the flush alone was enough is INFO. */
+static void case_host_write_to_table_needs_guest_store(void)
+{
+#define NAME "host_write_to_table_needs_guest_store"
+	struct vm v = { .fd = -1, .vcpu = -1 };
+	char err[200];
+	NEW_VM();
+	write_enter_user(&v, RFLAGS_USER);
+	struct code l = code_at(&v, GPA_LSTAR);
+	ud2(&l);
+	struct code h = code_at(&v, GPA_UD);
+	EMIT(&h, 0x48, 0x85, 0xf6);                           /* test %rsi,%rsi */
+	EMIT(&h, 0x74, 16);                                   /* jz: skip the next 16 bytes */
+	mov_imm64(&h, RDI, GPA_PD_HIGH_A);                    /* 10 bytes */
+	EMIT(&h, 0x66, 0x8b, 0x07);                           /* mov (%rdi),%ax */
+	EMIT(&h, 0x66, 0x89, 0x07);                           /* mov %ax,(%rdi) */
+	mov_cr3_rax(&h);
+	EMIT(&h, 0x0f, 0x22, 0xd8);                           /* mov %rax,%cr3 */
+	EMIT(&h, 0x48, 0x89, 0x0c, 0x24);                     /* mov %rcx,(%rsp) */
+	EMIT(&h, 0x48, 0xc7, 0x44, 0x24, 0x08); imm32(&h, SEL_UCODE | 3); /* movq $ucode,8(%rsp) */
+	EMIT(&h, 0x4c, 0x89, 0x5c, 0x24, 0x10);               /* mov %r11,16(%rsp) */
+	EMIT(&h, 0x48, 0xc7, 0x44, 0x24, 0x20); imm32(&h, SEL_UDATA | 3); /* movq $udata,32(%rsp) */
+	iretq(&h);
+	set_gate(&v, X86_VEC_UD, GPA_UD);
+
+	struct code c = code_at(&v, GPA_USER);
+	mov_imm64(&c, RBX, VA_SWITCHED);
+	load_rax_at_rbx(&c);
+	report_eax(&c, TEST_PORT_REPORT);                     /* tree A, shadowed now */
+	report_imm(&c, TEST_PORT_RETARGET, 0);
+	EMIT(&c, 0x31, 0xf6);                                 /* xor %esi,%esi */
+	syscall_(&c);                                         /* flush only */
+	load_rax_at_rbx(&c);
+	report_eax(&c, TEST_PORT_REPORT);
+	EMIT(&c, 0xbe); imm32(&c, 1);                         /* mov $1,%esi */
+	syscall_(&c);                                         /* narrow store, flush */
+	load_rax_at_rbx(&c);
+	report_eax(&c, TEST_PORT_DONE);
+	struct outcome o = run_guest(&v, retarget_from_host, NULL);
+	REQUIRE(o.why == STOP_DONE && o.nreports == 2, "%s", describe(&o));
+	REQUIRE(o.reports[0] == 0xaaaa0001, "before the host store VA %#x read %#x, expected 0xaaaa0001",
+		VA_SWITCHED, o.reports[0]);
+	REQUIRE(o.value == 0xbbbb0002,
+		"after the host store, a guest store of 2 bytes into the table and a CR3 reload VA %#x read %#x, "
+		"expected 0xbbbb0002", VA_SWITCHED, o.value);
+	printf("INFO: %s: after the host store and a CR3 reload alone, user code read %#x (%s)\n", NAME,
+	       o.reports[1], o.reports[1] == 0xbbbb0002 ? "the host's entry" : "the stale shadow");
+	pass(NAME);
+done:
+	vm_destroy(&v);
+#undef NAME
+}
+
 /* At TEST_PORT_SNAP: save the vCPU, destroy the VM, copy guest RAM into fresh
  * memory (as a snapshot clone would) and restore into a new VM. */
 struct snap { int taken; uint64_t rbx_at_snap; char err[200]; };
@@ -1194,7 +1267,8 @@ int main(void)
 	static const char *const all_cases[] = {
 		"cpl0_code_is_emulated", "cpl3_code_runs_natively", "iretq_returns_to_user", "syscall_lands_at_cpl3",
 		"privileged_insn_at_lstar_raises_gp", "sysret_at_lstar_raises_gp", "sysret_triple_faults",
-		"ud2_at_lstar_enters_cpl0", "exception_enters_cpl0", "out_exits_to_vmm", "set_sregs_cr3_switch", "vcpu_state_restores_into_new_vm",
+		"ud2_at_lstar_enters_cpl0", "exception_enters_cpl0", "out_exits_to_vmm", "set_sregs_cr3_switch",
+		"host_write_to_table_needs_guest_store", "vcpu_state_restores_into_new_vm",
 		"user_io_without_iomap_faults", "user_io_through_iomap_exits", "iopl3_does_not_grant_user_io",
 	};
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -1219,6 +1293,7 @@ int main(void)
 	case_exception_enters_cpl0();
 	case_out_exits_to_vmm();
 	case_set_sregs_cr3_switch();
+	case_host_write_to_table_needs_guest_store();
 	case_vcpu_state_restores_into_new_vm();
 	case_user_io_without_iomap_faults();
 	case_user_io_through_iomap_exits();

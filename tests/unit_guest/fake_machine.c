@@ -67,6 +67,16 @@ void page_zero(uint64_t pa)
 	fake.npage_zero++;
 }
 
+/* arch/x86/page_ops.c: a store that makes a shadow MMU forget the page. */
+void page_table_claim(uint64_t pa)
+{
+	ck_assert_msg(!(pa & (X86_PAGE_SIZE - 1)), "page_table_claim(%#llx) unaligned",
+		      (unsigned long long)pa);
+	ck_assert_msg(fake.nclaimed < FAKE_CLAIM_MAX, "more than %d page_table_claim",
+		      FAKE_CLAIM_MAX);
+	fake.claimed[fake.nclaimed++] = pa;
+}
+
 int fake_run(Suite *s)
 {
 	SRunner *sr = srunner_create(s);

@@ -1,6 +1,7 @@
 /* The machine under guest/mm/ on the host (mm/mm_hooks.h plus page_zero):
  * guest physical memory is an anonymous mapping, phys_to_virt(pa) = ram + pa;
- * CR3 is a variable; invlpg and page_zero calls are recorded.
+ * CR3 is a variable; invlpg, page_zero and page_table_claim calls are
+ * recorded.
  *
  * guest/mm/ keeps its state in file-scope statics with no reset, so every
  * test must run in its own process: fake_run() forces Check's fork mode. */
@@ -12,6 +13,7 @@
 
 #define FAKE_RAM_SIZE (64ull << 20)
 #define FAKE_INVLPG_MAX 64
+#define FAKE_CLAIM_MAX 64
 
 struct fake_machine {
 	uint8_t *ram; /* FAKE_RAM_SIZE bytes at gpa 0 */
@@ -19,6 +21,8 @@ struct fake_machine {
 	uint64_t invlpg[FAKE_INVLPG_MAX]; /* VAs passed to arch_invlpg, in order */
 	unsigned ninvlpg;
 	unsigned npage_zero;
+	uint64_t claimed[FAKE_CLAIM_MAX]; /* pages passed to page_table_claim, in order */
+	unsigned nclaimed;
 };
 
 extern struct fake_machine fake;

@@ -92,6 +92,22 @@ START_TEST(pgtable_map_takes_intermediate_tables_from_allocator)
 }
 END_TEST
 
+/* Each new table is offered to page_table_claim (a shadow MMU must forget
+ * its past), top level first; tables already there are not. */
+START_TEST(pgtable_map_claims_each_new_table_once)
+{
+	ck_assert_int_eq(pgtable_map(VA, DATA, X86_PTE_W), 0);
+	ck_assert_uint_eq(fake.nclaimed, 3);
+	for (unsigned l = 0; l < 3; l++)
+		ck_assert_uint_eq(fake.claimed[l], *walk(VA, shifts[l]) & X86_PTE_ADDR);
+	ck_assert_int_eq(pgtable_map(VA + PG, DATA + PG, X86_PTE_W), 0);
+	ck_assert_uint_eq(fake.nclaimed, 3);
+	ck_assert_int_eq(pgtable_map(VA + 2 * MiB, DATA, X86_PTE_W), 0);
+	ck_assert_uint_eq(fake.nclaimed, 4);
+	ck_assert_uint_eq(fake.claimed[3], *walk(VA + 2 * MiB, 21) & X86_PTE_ADDR);
+}
+END_TEST
+
 START_TEST(pgtable_map_zeroes_new_tables)
 {
 	memset(fake_ptr(BOOTPT_HI), 0xaa, FAKE_RAM_SIZE - BOOTPT_HI);
@@ -722,6 +738,7 @@ int main(void)
 	const TTest *t[] = {
 	    pgtable_map_4k_walk_finds_pa_and_flags,
 	    pgtable_map_takes_intermediate_tables_from_allocator,
+	    pgtable_map_claims_each_new_table_once,
 	    pgtable_map_zeroes_new_tables,
 	    pgtable_map_next_page_reuses_tables,
 	    pgtable_map_of_mapped_va_returns_eexist_and_keeps_old,

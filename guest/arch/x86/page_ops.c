@@ -56,6 +56,25 @@ void page_copy(uint64_t dst, uint64_t src)
 	__asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 }
 
+/* kvm-pvm's shadow MMU keeps a shadow page for every frame that was ever
+ * used as a page table, until a guest write to the frame tells it that the
+ * frame changed. The host's MV_HC_PAGE_ZERO/PAGE_COPY/MEM_COPY and disk
+ * DMA are not guest writes: a frame freed as a page table, rewritten by
+ * the host and taken as a page table again would be walked through its
+ * stale shadow, with the old owner's translations (a forked child reading
+ * a dead child's pages). An emulated store narrower than an entry makes
+ * KVM drop every shadow page of the frame (its "misaligned write" rule),
+ * and the next walk shadows what is really there. The platform test
+ * host_write_to_table_needs_guest_store pins both halves. Plain
+ * instructions write through the shadow MMU already. */
+void page_table_claim(uint64_t pa)
+{
+	if (!page_ops_hc)
+		return;
+	volatile uint16_t *w = phys_to_virt(pa);
+	*w = *w;
+}
+
 bool phys_copy_available(void)
 {
 	return mem_copy_hc;
