@@ -96,7 +96,7 @@ static int exec_load_segment(struct proc *p, const struct exec_src *img, const s
 	uint64_t end = (ph->vaddr + ph->memsz + PAGE_MASK) & ~PAGE_MASK;
 	uint64_t file_end = ph->vaddr + ph->filesz;
 	uint32_t prot = exec_prot(ph->flags);
-	uint64_t pte = mm_prot_pte(prot);
+	uint64_t pte = mm_prot_pte(prot) | X86_PTE_A;   /* kernel/mm.h: A and D */
 
 	for (uint64_t va = first; va < end; va += X86_PAGE_SIZE) {
 		/* page-congruent (elf_check): a whole page of the file */

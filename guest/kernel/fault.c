@@ -153,17 +153,17 @@ static enum fault_result fault_write_protected(const struct vma *v, uint64_t va,
 			pageref_put(pa);
 			fault_stats.cow++;
 		} else {
-			*pte = old | X86_PTE_W;
+			*pte = old | MM_PTE_WRITE;
 		}
 		arch_invlpg(va);
 		return FAULT_DONE;
 	}
 	uint8_t *page = mm_pte_page(old);
 	if (mm_vma_shm(v)) {
-		*pte = old | X86_PTE_W;
+		*pte = old | MM_PTE_WRITE;
 	} else if (v->flags & VMA_SHARED) {
 		pcache_set_dirty(page);
-		*pte = old | X86_PTE_W;
+		*pte = old | MM_PTE_WRITE;
 		fault_stats.shared_dirty++;
 	} else {
 		enum fault_result r = fault_copy(v, pte, page);

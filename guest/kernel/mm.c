@@ -349,7 +349,7 @@ static void mm_writeback_one(uint64_t va, uint64_t *pte, void *ctx)
 		pcache_set_dirty(page);
 		return;
 	}
-	*pte = old & ~X86_PTE_W;
+	*pte = old & ~MM_PTE_WRITE;
 	arch_invlpg(va);
 }
 
@@ -413,8 +413,8 @@ static void mm_fork_one(uint64_t va, uint64_t *pte, void *ctx)
 		return;
 	}
 	if (old & X86_PTE_W)
-		*pte = old & ~X86_PTE_W;   /* TLB: the caller reloads CR3 once */
-	*dst = old & ~X86_PTE_W;
+		*pte = old & ~MM_PTE_WRITE;   /* TLB: the caller reloads CR3 once */
+	*dst = old & ~MM_PTE_WRITE;
 }
 
 int mm_fork(struct proc *parent, struct proc *child)

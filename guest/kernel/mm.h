@@ -39,27 +39,37 @@ void mm_init(struct proc *p);
  * TLB), so clearing each, a trapped store and an invlpg a page on
  * kvm-pvm, would buy nothing. */
 void mm_destroy(struct proc *p);
-/* PROT_* -> the PTE's W and NX (P, U and the software bits are added by
- * the caller). x86 has no write-only or execute-only pages: W and X imply
- * R. Inline, as the next one: every fault computes them. */
+/* A is set on every user entry and D with W: the kernel reads neither (it
+ * tracks dirt by W faults), and a shadow MMU prefetches a neighbouring
+ * entry only when its A is set, and maps a writable entry read-only until
+ * its D is (docs/platform.md). Linux's x86 protections carry A too. */
+#define MM_PTE_WRITE (X86_PTE_W | X86_PTE_D)
+
+/* PROT_* -> the PTE's W, D and NX (P, U, A and the software bits are
+ * added by the caller). x86 has no write-only or execute-only pages: W
+ * and X imply R. Inline, as the next one: every fault computes them. */
 static inline uint64_t mm_prot_pte(uint32_t prot)
 {
 	if (!(prot & VMA_PROT_MASK))
 		return 0;   /* PROT_NONE: never present */
-	return (prot & VMA_PROT_WRITE ? X86_PTE_W : 0) | (prot & VMA_PROT_EXEC ? 0 : X86_PTE_NX);
+	/* W and D from the write bit by a multiply, not a branch: each
+	 * instruction here is one more emulated in every fault */
+	_Static_assert(MM_PTE_WRITE == VMA_PROT_WRITE * 0x21, "W|D is the write bit times 0x21");
+	return (prot & VMA_PROT_WRITE) * 0x21 | (prot & VMA_PROT_EXEC ? 0 : X86_PTE_NX);
 }
 
-/* The PTE bits (P, U, W, NX, software) for a page of kind pcache mapped
- * under v; write: the page may be written now (dirty, or anonymous). */
+/* The PTE bits (P, U, A, W, D, NX, software) for a page of kind pcache
+ * mapped under v; write: the page may be written now (dirty, or
+ * anonymous). */
 static inline uint64_t mm_pte_bits(const struct vma *v, bool pcache, bool write)
 {
 	uint64_t soft = pcache ? MM_PTE_OBJ : 0;
 
 	if (!(v->prot & VMA_PROT_MASK))
 		return soft | MM_PTE_PROTNONE;
-	uint64_t bits = X86_PTE_P | X86_PTE_U | soft | mm_prot_pte(v->prot);
+	uint64_t bits = X86_PTE_P | X86_PTE_U | X86_PTE_A | soft | mm_prot_pte(v->prot);
 	if (!write)
-		bits &= ~X86_PTE_W;
+		bits &= ~MM_PTE_WRITE;
 	return bits;
 }
 /* The page-cache page under a PTE, by its kernel address. */

@@ -67,7 +67,9 @@
 #define VA2 0x20000000ull
 #define VA3 0x30000000ull
 
-#define PTE_USER (X86_PTE_P | X86_PTE_U)
+/* the kernel sets A on every user entry and D with W (kernel/mm.h) */
+#define PTE_USER (X86_PTE_P | X86_PTE_U | X86_PTE_A)
+#define PTE_WRITE MM_PTE_WRITE
 
 #define PATHLEN 256
 static char base[64];
@@ -421,7 +423,7 @@ START_TEST(anon_first_touch_maps_a_zeroed_writable_page_in_a_writable_vma)
 	ck_assert_int_eq(fault(VA1 + PG + 123, RD), FAULT_DONE);
 	MOVED(.anon_zero = 1);
 	uint64_t pte = pte_of(VA1 + PG);
-	ck_assert_uint_eq(pte & ~X86_PTE_ADDR, PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte & ~X86_PTE_ADDR, PTE_USER | PTE_WRITE | X86_PTE_NX);
 	assert_filled(page_at(VA1 + PG), 0);
 	ck_assert_uint_eq(pageref_count(pa_of(pte)), 1);
 	ck_assert_uint_eq(pte_of(VA1), 0);   /* one page, not its neighbours */
@@ -429,7 +431,7 @@ START_TEST(anon_first_touch_maps_a_zeroed_writable_page_in_a_writable_vma)
 	/* a write fault maps the same way */
 	ck_assert_int_eq(fault(VA1 + 2 * PG, WR), FAULT_DONE);
 	MOVED(.anon_zero = 2);
-	ck_assert_uint_eq(pte_of(VA1 + 2 * PG) & ~X86_PTE_ADDR, PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte_of(VA1 + 2 * PG) & ~X86_PTE_ADDR, PTE_USER | PTE_WRITE | X86_PTE_NX);
 	ck_assert_uint_ne(pa_of(pte_of(VA1 + 2 * PG)), pa_of(pte));
 }
 END_TEST
@@ -751,7 +753,7 @@ START_TEST(private_file_write_fault_maps_an_anonymous_copy_and_leaves_the_cache_
 	MOVED(.disk_read = 1, .cow = 1);
 	uint8_t *cache = cached(E.big, 1);
 	uint64_t pte = pte_of(VA1 + PG);
-	ck_assert_uint_eq(pte & ~X86_PTE_ADDR, PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte & ~X86_PTE_ADDR, PTE_USER | PTE_WRITE | X86_PTE_NX);
 	ck_assert_uint_ne(pa_of(pte), phys(cache));
 	ck_assert_uint_eq(pcache_maps(cache), 0);
 	ck_assert_uint_eq(pageref_count(pa_of(pte)), 1);
@@ -776,7 +778,7 @@ START_TEST(private_file_write_after_a_read_fault_copies_and_drops_the_pin)
 	ck_assert_int_eq(fault(VA1, WR_P), FAULT_DONE);
 	MOVED(.cow = 1);
 	uint64_t pte = pte_of(VA1);
-	ck_assert_uint_eq(pte & ~X86_PTE_ADDR, PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte & ~X86_PTE_ADDR, PTE_USER | PTE_WRITE | X86_PTE_NX);
 	ck_assert_uint_ne(pa_of(pte), phys(cache));
 	ck_assert_uint_eq(pcache_maps(cache), 0);
 	ck_assert(invlpg_seen(VA1));
@@ -793,7 +795,7 @@ START_TEST(shared_file_write_fault_maps_the_cache_page_writable_and_dirty)
 	MOVED(.disk_read = 1, .shared_dirty = 1);
 	uint8_t *page = cached(E.a, 1);
 	ck_assert_uint_eq(pte_of(VA1 + PG),
-			  phys(page) | PTE_USER | MM_PTE_OBJ | X86_PTE_W | X86_PTE_NX);
+			  phys(page) | PTE_USER | MM_PTE_OBJ | PTE_WRITE | X86_PTE_NX);
 	ck_assert_uint_eq(pcache_maps(page), 1);
 	memset(page + 100, 0x77, 50);   /* the user's store */
 	/* dirty: the last mapping to go writes it back */
@@ -822,7 +824,7 @@ START_TEST(shared_file_read_then_write_sets_w_on_the_second_fault)
 	ck_assert_uint_eq(E.disk.writes, writes);
 	ck_assert_int_eq(fault(VA1, WR_P), FAULT_DONE);
 	MOVED(.disk_read = 1, .shared_dirty = 1);
-	ck_assert_uint_eq(pte_of(VA1), phys(page) | PTE_USER | MM_PTE_OBJ | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte_of(VA1), phys(page) | PTE_USER | MM_PTE_OBJ | PTE_WRITE | X86_PTE_NX);
 	ck_assert(invlpg_seen(VA1));
 	ck_assert_uint_eq(pcache_maps(page), 1);   /* the same pin */
 	/* dirty now: the last unpin says so */
@@ -853,12 +855,12 @@ START_TEST(shm_first_fault_allocates_the_objects_zeroed_page)
 	ck_assert_int_eq(fault(VA1 + 2 * PG, WR_P), FAULT_DONE);
 	MOVED(.anon_zero = 1);
 	ck_assert_uint_eq(pte_of(VA1 + 2 * PG),
-			  pa | PTE_USER | MM_PTE_OBJ | X86_PTE_W | X86_PTE_NX);
+			  pa | PTE_USER | MM_PTE_OBJ | PTE_WRITE | X86_PTE_NX);
 	/* a write fault on a fresh page maps it writable at once */
 	ck_assert_int_eq(fault(VA1, WR), FAULT_DONE);
 	MOVED(.anon_zero = 2);
 	ck_assert_uint_eq(pte_of(VA1), shm_page(f->shm, 0, false) | PTE_USER | MM_PTE_OBJ |
-					       X86_PTE_W | X86_PTE_NX);
+					       PTE_WRITE | X86_PTE_NX);
 	unmap(VA1, 4);
 	ck_assert_uint_eq(f->refs, 1);
 	file_put(f);   /* the test's: the object goes */
@@ -965,7 +967,7 @@ START_TEST(cow_write_fault_in_the_child_copies_and_the_parents_count_drops_to_on
 	MOVED(.cow = 1);
 	uint64_t cpte = pte_of(VA1);
 	ck_assert_uint_ne(pa_of(cpte), pa);
-	ck_assert_uint_eq(cpte & ~X86_PTE_ADDR, PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(cpte & ~X86_PTE_ADDR, PTE_USER | PTE_WRITE | X86_PTE_NX);
 	ck_assert(invlpg_seen(VA1));
 	assert_filled(page_at(VA1), 0x11);
 	page_at(VA1)[0] = 0x99;   /* the child's store */
@@ -990,7 +992,7 @@ START_TEST(cow_write_fault_in_the_last_owner_only_sets_w)
 	struct fault_stats before = fault_stats;
 	ck_assert_int_eq(fault(VA1, WR_P), FAULT_DONE);
 	MOVED(0);
-	ck_assert_uint_eq(pte_of(VA1), pa | PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte_of(VA1), pa | PTE_USER | PTE_WRITE | X86_PTE_NX);
 	ck_assert(invlpg_seen(VA1));
 	ck_assert_uint_eq(pages_allocated(), pages);
 	assert_filled(page_at(VA1), 0x11);
@@ -1010,7 +1012,7 @@ START_TEST(fork_maps_file_pages_as_they_are_with_one_more_pin)
 	uint64_t ppte = pte_of(VA2);
 	use(&E.child);
 	ck_assert_uint_eq(pte_of(VA2), ppte);
-	ck_assert_uint_eq(pte_of(VA2), phys(page) | PTE_USER | MM_PTE_OBJ | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte_of(VA2), phys(page) | PTE_USER | MM_PTE_OBJ | PTE_WRITE | X86_PTE_NX);
 	struct fault_stats before = fault_stats;
 	ck_assert_int_eq(fault(VA2, WR_P), FAULT_DONE);
 	MOVED(.spurious = 1);
@@ -1040,7 +1042,7 @@ START_TEST(stack_fault_below_a_growsdown_vma_within_rlimit_stack_extends_it)
 	ck_assert_uint_eq(v->end, UVM_STACK_TOP);
 	ck_assert_uint_eq(E.parent.vmas.n, 1);
 	ck_assert_uint_eq(pte_of(STACK_LO - 3 * PG) & ~X86_PTE_ADDR,
-			  PTE_USER | X86_PTE_W | X86_PTE_NX);
+			  PTE_USER | PTE_WRITE | X86_PTE_NX);
 	ck_assert_uint_eq(pte_of(STACK_LO - 2 * PG), 0);   /* only the page touched */
 }
 END_TEST
@@ -1138,7 +1140,7 @@ START_TEST(prot_none_then_mprotect_back_keeps_the_pages_contents)
 	MOVED(0);
 	v = protect(VA1, 4, RW);
 	mm_reprotect(v, VA1, VA1 + 4 * PG);
-	ck_assert_uint_eq(pte_of(VA1 + PG), pa | PTE_USER | X86_PTE_W | X86_PTE_NX);
+	ck_assert_uint_eq(pte_of(VA1 + PG), pa | PTE_USER | PTE_WRITE | X86_PTE_NX);
 	assert_filled(fake_ptr(pa), 0x5a);
 	ck_assert_int_eq(fault(VA1 + PG, WR_P), FAULT_DONE);
 	MOVED(.spurious = 1);
