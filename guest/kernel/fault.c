@@ -62,6 +62,7 @@ static void fault_around(const struct vma *v, uint64_t va, uint64_t *pte, uint32
 {
 	uint64_t span = (uint64_t)FAULT_AROUND << X86_PAGE_SHIFT;
 	uint64_t lo = va & ~(span - 1), hi = lo + span;
+	uint64_t bits = mm_pte_bits(v, true, false);   /* once: the calls below hide v */
 
 	_Static_assert(((FAULT_AROUND << X86_PAGE_SHIFT) & ((1u << 21) - 1)) == 0 ||
 			       ((1u << 21) % (FAULT_AROUND << X86_PAGE_SHIFT)) == 0,
@@ -79,7 +80,7 @@ static void fault_around(const struct vma *v, uint64_t va, uint64_t *pte, uint32
 		if (!page)
 			continue;
 		pcache_pin(page);
-		*e = page_pa(page) | mm_pte_bits(v, true, false);
+		*e = page_pa(page) | bits;
 		fault_stats.around++;
 	}
 }
