@@ -785,6 +785,18 @@ done:
 #undef NAME
 }
 
+/* Ends a #UD handler reached from `syscall`: rewrites the exception frame
+ * to return where sysret would (RIP from RCX, RFLAGS from R11, user CS/SS)
+ * and iretqs. */
+static void iretq_like_sysret(struct code *c)
+{
+	EMIT(c, 0x48, 0x89, 0x0c, 0x24);                      /* mov %rcx,(%rsp) */
+	EMIT(c, 0x48, 0xc7, 0x44, 0x24, 0x08); imm32(c, SEL_UCODE | 3); /* movq $ucode,8(%rsp) */
+	EMIT(c, 0x4c, 0x89, 0x5c, 0x24, 0x10);                /* mov %r11,16(%rsp) */
+	EMIT(c, 0x48, 0xc7, 0x44, 0x24, 0x20); imm32(c, SEL_UDATA | 3); /* movq $udata,32(%rsp) */
+	iretq(c);
+}
+
 /* The syscall entry the design proposes for this host: `ud2` at LSTAR, and a
  * #UD handler (at CPL 0 on any host) that returns to the caller like sysret
  * would: RIP from RCX, RFLAGS from R11, user CS/SS. With `report`, it first
@@ -800,11 +812,7 @@ static void write_ud_syscall_path(struct vm *v, int report)
 		EMIT(&c, 0x48, 0x8b, 0x04, 0x24);             /* mov (%rsp),%rax: faulting RIP */
 		report_eax(&c, TEST_PORT_REPORT);
 	}
-	EMIT(&c, 0x48, 0x89, 0x0c, 0x24);                     /* mov %rcx,(%rsp) */
-	EMIT(&c, 0x48, 0xc7, 0x44, 0x24, 0x08); imm32(&c, SEL_UCODE | 3); /* movq $ucode,8(%rsp) */
-	EMIT(&c, 0x4c, 0x89, 0x5c, 0x24, 0x10);               /* mov %r11,16(%rsp) */
-	EMIT(&c, 0x48, 0xc7, 0x44, 0x24, 0x20); imm32(&c, SEL_UDATA | 3); /* movq $udata,32(%rsp) */
-	iretq(&c);
+	iretq_like_sysret(&c);
 	set_gate(v, X86_VEC_UD, GPA_UD);
 }
 
@@ -954,11 +962,7 @@ static void case_host_write_to_table_needs_guest_store(void)
 	EMIT(&h, 0x66, 0x89, 0x07);                           /* mov %ax,(%rdi) */
 	mov_cr3_rax(&h);
 	EMIT(&h, 0x0f, 0x22, 0xd8);                           /* mov %rax,%cr3 */
-	EMIT(&h, 0x48, 0x89, 0x0c, 0x24);                     /* mov %rcx,(%rsp) */
-	EMIT(&h, 0x48, 0xc7, 0x44, 0x24, 0x08); imm32(&h, SEL_UCODE | 3); /* movq $ucode,8(%rsp) */
-	EMIT(&h, 0x4c, 0x89, 0x5c, 0x24, 0x10);               /* mov %r11,16(%rsp) */
-	EMIT(&h, 0x48, 0xc7, 0x44, 0x24, 0x20); imm32(&h, SEL_UDATA | 3); /* movq $udata,32(%rsp) */
-	iretq(&h);
+	iretq_like_sysret(&h);
 	set_gate(&v, X86_VEC_UD, GPA_UD);
 
 	struct code c = code_at(&v, GPA_USER);
