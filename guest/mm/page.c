@@ -112,6 +112,32 @@ uint64_t page_alloc(void)
 	return page_take();
 }
 
+/* From the frontiers only: the free list is a stack of single pages in no
+ * order. The pages the alignment skips go to the free list, so nothing is
+ * lost; a run is never given back (its user keeps it for good). */
+uint64_t page_alloc_run(uint64_t npages, uint64_t align)
+{
+	uint64_t len = npages << X86_PAGE_SHIFT;
+
+	if (!npages || !align || (align & (align - 1)) || (align & (X86_PAGE_SIZE - 1)))
+		return 0;
+	for (unsigned i = cur; i < nranges; i++) {
+		struct page_range *r = &ranges[i];
+		uint64_t pa = (r->next + align - 1) & ~(align - 1);
+		if (pa < r->next || pa > r->end || r->end - pa < len)
+			continue;
+		for (uint64_t skip = r->next; skip < pa; skip += X86_PAGE_SIZE) {
+			*(uint64_t *)phys_to_virt(skip) = free_head;
+			free_head = skip;
+			stats.listed++;
+		}
+		r->next = pa + len;
+		stats.allocated += npages;
+		return pa;
+	}
+	return 0;
+}
+
 void page_set_ram_zero(bool zero, bool check)
 {
 	ram_zero = zero;

@@ -27,6 +27,10 @@ uint64_t page_alloc(void);
  * kvm-pvm; a page never handed out before needs none when the loader said
  * RAM reads as zero (page_set_ram_zero). */
 uint64_t page_alloc_zeroed(void);
+/* npages physically contiguous pages at a multiple of align (a power of two,
+ * at least a page), never used before, so zero when RAM is said to be; 0
+ * when no frontier has such a run left. Not for page_free. */
+uint64_t page_alloc_run(uint64_t npages, uint64_t align);
 /* zero: RAM outside the reserved ranges reads as zero (mv_boot.h
  * MV_BOOT_F_RAM_ZERO). check: still look at every such page, zero it and
  * count it in zero_wrong if it is not (for tests of that promise). */

@@ -362,6 +362,51 @@ START_TEST(page_top_is_end_of_highest_range)
 }
 END_TEST
 
+/* ---- page_alloc_run: contiguous, aligned, from the frontier ---- */
+
+START_TEST(page_alloc_run_is_aligned_and_lists_the_pages_it_skips)
+{
+	boot_layout();
+	uint64_t first = page_alloc();   /* the frontier is now off 2 MiB */
+	struct page_stats before = stats();
+	uint64_t run = page_alloc_run(512, 2 * MiB);
+	ck_assert_uint_ne(run, 0);
+	ck_assert_uint_eq(run & (2 * MiB - 1), 0);
+	ck_assert(run > first);
+	struct page_stats after = stats();
+	uint64_t skipped = (run - first - PG) / PG;
+	ck_assert_uint_eq(after.allocated, before.allocated + 512);
+	ck_assert_uint_eq(after.listed, before.listed + skipped);
+	/* the skipped pages come back from the free list, none of the run */
+	for (uint64_t i = 0; i < skipped; i++) {
+		uint64_t pa = page_alloc();
+		ck_assert(pa > first && pa < run);
+	}
+	uint64_t next = page_alloc();
+	ck_assert_uint_eq(next, run + 2 * MiB);
+}
+END_TEST
+
+START_TEST(page_alloc_run_refuses_bad_arguments_and_runs_that_do_not_fit)
+{
+	boot_layout();
+	ck_assert_uint_eq(page_alloc_run(0, PG), 0);
+	ck_assert_uint_eq(page_alloc_run(1, 0), 0);
+	ck_assert_uint_eq(page_alloc_run(1, 3 * PG), 0);
+	ck_assert_uint_eq(page_alloc_run(1, 100), 0);
+	ck_assert_uint_eq(page_alloc_run(MAXPAGES, PG), 0);
+	struct page_stats st = stats();
+	ck_assert_uint_eq(st.allocated, 0);
+	ck_assert_uint_eq(st.listed, 0);
+	/* whatever fits is handed out, then nothing */
+	size_t got = 0;
+	while (page_alloc_run(512, 2 * MiB))
+		got++;
+	ck_assert_uint_gt(got, 0);
+	ck_assert_uint_le(got, FAKE_RAM_SIZE / (2 * MiB));
+}
+END_TEST
+
 /* ---- page_alloc_zeroed: pages never handed out need no zeroing ---- */
 
 static void fill(uint64_t pa, uint8_t byte)
@@ -454,6 +499,8 @@ int main(void)
 	    page_add_range_beyond_capacity_returns_enomem,
 	    page_is_usable_only_inside_ram_outside_holes,
 	    page_top_is_end_of_highest_range,
+	    page_alloc_run_is_aligned_and_lists_the_pages_it_skips,
+	    page_alloc_run_refuses_bad_arguments_and_runs_that_do_not_fit,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		TCase *tc = tcase_create(t[i]->name);
