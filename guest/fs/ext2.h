@@ -145,6 +145,9 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		   struct ext2_pages *m);
 int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 			uint8_t *const *pages);
+/* ext2_pages_read into m->n contiguous pages at dst. */
+int64_t ext2_pages_read_into(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			     uint8_t *dst);
 /* Shrinking frees blocks; growing leaves a hole. Regular files only. */
 int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size);
 

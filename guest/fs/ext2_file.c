@@ -136,6 +136,36 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 	return 0;
 }
 
+/* The same run into one buffer: the pages of a large page-cache unit are
+ * physically contiguous, so the request needs neither a page list nor one
+ * segment a page (the block layer splits it at BLK_REQ_MAX). */
+int64_t ext2_pages_read_into(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			     uint8_t *dst)
+{
+	uint64_t start = m->idx * FS_PAGE_SIZE, len;
+	int err;
+
+	if (m->n == 0)
+		return 0;
+	len = m->size - start;
+	if (len > (uint64_t)m->n * FS_PAGE_SIZE)
+		len = (uint64_t)m->n * FS_PAGE_SIZE;
+	if (m->split)
+		return ext2_read(fs, ino, start, dst, (size_t)len);
+	if (m->pblk) {
+		uint64_t bytes = (len + fs->block_size - 1) & ~(uint64_t)(fs->block_size - 1);
+
+		err = ext2_dev_read(fs, ext2_blk_off(fs, m->pblk), dst, (size_t)bytes);
+		if (err)
+			return err;
+	} else {
+		for (unsigned k = 0; k < m->n; k++)
+			fs_page_zero(dst + (uint64_t)k * FS_PAGE_SIZE);
+	}
+	touch_atime(fs, ino);
+	return (int64_t)len;
+}
+
 int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 			uint8_t *const *pages)
 {

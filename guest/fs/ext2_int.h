@@ -33,6 +33,14 @@ static inline uint32_t ext2_get32(const uint8_t *p)
 	return v;
 }
 
+/* Two little-endian 32-bit fields, the first in the low half. */
+static inline uint64_t ext2_get64(const uint8_t *p)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static inline void ext2_put16(uint8_t *p, uint16_t v)
 {
 	__builtin_memcpy(p, &v, sizeof(v));
