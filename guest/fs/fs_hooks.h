@@ -32,6 +32,9 @@ uint32_t fs_now(void);
 #define FS_PAGE_SIZE 4096u
 void *fs_page_alloc(void);
 void fs_page_free(void *page);
+/* npages contiguous pages at a multiple of align, kept for good (never
+ * given back), or NULL: the blocks of the page cache's large units. */
+void *fs_pages_alloc_run(size_t npages, size_t align);
 /* Zero a whole page from fs_page_alloc(). Its own hook because the kernel
  * has a far cheaper way than a store loop (one hypercall). */
 void fs_page_zero(void *page);

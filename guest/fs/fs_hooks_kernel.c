@@ -29,6 +29,13 @@ void fs_page_free(void *page)
 		page_free((uint64_t)page - MV_DIRECT_MAP_BASE);
 }
 
+void *fs_pages_alloc_run(size_t npages, size_t align)
+{
+	uint64_t pa = page_alloc_run(npages, align);
+
+	return pa ? phys_to_virt(pa) : NULL;
+}
+
 void fs_page_zero(void *page)
 {
 	page_zero((uint64_t)page - MV_DIRECT_MAP_BASE);

@@ -272,6 +272,11 @@ int exec_init(const char *path, const char *const *args, int nargs, const char *
 	p->ppid = 0;
 	mm_init(p);
 	pcache_set_reclaim(mm_reclaim_cache_page);
+	pcache_set_reclaim_unit(mm_reclaim_cache_unit);
+	/* large units: up to a quarter of RAM (the 4 KiB cache is apart) */
+	struct page_stats ps;
+	page_get_stats(&ps);
+	pcache_set_units((unsigned)(ps.total / 4 / PCACHE_UNIT_PAGES));
 	proc_limits_init(p);
 	signal_init(&p->sig);
 	if ((err = proc_files_init(p)))

@@ -118,6 +118,52 @@ static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *
 	return FAULT_DONE;
 }
 
+/* A read fault in a file mapping that covers va's whole 2 MiB region with
+ * file pages [first, first + PCACHE_UNIT_PAGES), first a multiple of
+ * that, all wholly inside the file, where no page table is yet: the page
+ * cache's unit for them (read with a request or two if need be) mapped
+ * read-only by one PDE. A walk over a big file then faults once per
+ * 2 MiB, and the shadow MMU maps the region with one large entry when the
+ * host's RAM is in 2 MiB pages too. A store or anything that needs the
+ * region's 4 KiB entries drops the large one (mm/pgtable.h). */
+#define FAULT_LARGE_NO ((enum fault_result)(FAULT_OOM + 1))   /* the 4 KiB path */
+#define LARGE_SIZE (1ull << 21)
+
+static enum fault_result fault_file_large(const struct vma *v, uint64_t va)
+{
+	uint64_t region = va & ~(LARGE_SIZE - 1);
+	struct vnode *vn = mm_vma_vnode(v);
+	uint64_t first = v->pgoff + ((region - v->start) >> X86_PAGE_SHIFT);
+	uint8_t *base;
+	int err = 0;
+
+	if ((first & (PCACHE_UNIT_PAGES - 1)) ||
+	    first + PCACHE_UNIT_PAGES > vn->size >> X86_PAGE_SHIFT)
+		return FAULT_LARGE_NO;
+	uint64_t *pde = pgtable_pde_alloc(va, &err);
+	if (!pde)
+		return err == -ENOMEM ? FAULT_OOM : FAULT_LARGE_NO;
+	if (*pde) {
+		if (!(*pde & X86_PTE_PS))
+			return FAULT_LARGE_NO;   /* a page table: 4 KiB pages here */
+		arch_invlpg(va);   /* mapped already: a TLB entry older than it */
+		fault_stats.spurious++;
+		return FAULT_DONE;
+	}
+	int got = pcache_unit_get(vfs_root, vn->ino, first, &base);
+	if (got == -EAGAIN)
+		return FAULT_LARGE_NO;
+	if (got < 0)
+		return got == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
+	*pde = page_pa(base) | mm_pte_bits(v, true, false) | X86_PTE_PS;
+	fault_stats.large++;
+	if (got)
+		fault_stats.pcache_hit++;
+	else
+		fault_stats.disk_read++;
+	return FAULT_DONE;
+}
+
 /* Shared anonymous memory: the object's page, made on first use. */
 static enum fault_result fault_shm(const struct vma *v, uint64_t va, uint64_t *pte, bool write)
 {
@@ -216,10 +262,23 @@ enum fault_result fault_handle(struct proc *p, uint64_t addr, uint64_t error)
 		return FAULT_SEGV_MAPERR;
 	if ((r = fault_classify(p, addr, error, &v)) != FAULT_DONE)
 		return r;
+	bool write = error & X86_PF_W;
+	if (!write && v->file && va - v->start >= (va & (LARGE_SIZE - 1)) &&
+	    v->end - (va & ~(LARGE_SIZE - 1)) >= LARGE_SIZE &&
+	    !(v->flags & (VMA_RAND_READ | VMA_LOCKED | VMA_LOCKONFAULT)) && !mm_vma_shm(v) &&
+	    (r = fault_file_large(v, va)) != FAULT_LARGE_NO)
+		return r;
 	uint64_t *pte = pgtable_pte_alloc(va, &err);
+	if (!pte && err == -EEXIST) {
+		/* a large entry where 4 KiB ones are wanted (a store, or
+		 * advice since): dropped, its pages fault in one by one */
+		uint64_t *pde = pgtable_pde_alloc(va, &err);
+		if (pde && (*pde & X86_PTE_PS))
+			pgtable_drop_large(pde, va);
+		pte = pgtable_pte_alloc(va, &err);
+	}
 	if (!pte)
 		return FAULT_OOM;
-	bool write = error & X86_PF_W;
 	uint64_t old = *pte;
 	if (old & X86_PTE_P) {
 		if (write && !(old & X86_PTE_W))

@@ -29,6 +29,8 @@ struct fault_stats {
 	uint64_t stack_grow;     /* GROWSDOWN VMA extended */
 	uint64_t sigsegv, sigbus;
 	uint64_t spurious;       /* nothing to do (stale TLB entry) */
+	uint64_t large;          /* 2 MiB of file mapped by one entry (also
+				    counted as pcache_hit or disk_read) */
 };
 
 extern struct fault_stats fault_stats;   /* published by kernel/stats.c */

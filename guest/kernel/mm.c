@@ -210,6 +210,11 @@ static void mm_release(const struct vma *v, uint64_t pte)
 		pcache_writeback(vfs_root, page, vn->size);
 }
 
+void mm_large_unmapped(uint64_t pde)
+{
+	pcache_unit_unmap(mm_pte_page(pde & ~(uint64_t)X86_PTE_PS));
+}
+
 static void mm_zap_one(uint64_t va, uint64_t *pte, void *ctx)
 {
 	uint64_t old = *pte;
@@ -562,4 +567,41 @@ bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
 			mm_rmap_unmap(&at[k], pa, page);
 	}
 	return vn && pcache_writeback(vfs_root, page, vn->size) == 0;
+}
+
+/* The page cache wants the unit at base (pages [first, first + unit) of
+ * ino) back from its large mappings: every VMA of ino that covers it may
+ * hold one large entry for it, unless the VMA is locked. */
+bool mm_reclaim_cache_unit(uint32_t ino, uint64_t first, uint8_t *base)
+{
+	struct proc *cur = proc_current;
+	uint64_t pa = (uint64_t)base - (uint64_t)phys_to_virt(0);
+
+	if (mm_space_ending)
+		return false;
+	for (unsigned k = 0; k < proc_slots; k++) {
+		struct proc *p = &proc_table[k];
+		if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+			continue;
+		for (unsigned i = 0; i < p->vmas.n; i++) {
+			const struct vma *v = &p->vmas.v[i];
+			uint64_t va;
+			if (!mm_rmap_covers(v, ino, first, &va))
+				continue;
+			uint64_t *pde = pgtable_pde_find_in(p->cr3, va);
+			if (!pde || (*pde & (X86_PTE_PS | X86_PTE_ADDR)) != (X86_PTE_PS | pa))
+				continue;
+			if (v->flags & VMA_LOCKED)
+				return false;
+			/* another space's entry: no TLB of it is live (no
+			 * PCIDs; loading its CR3 again flushes) */
+			if (p == cur) {
+				pgtable_drop_large(pde, va);
+			} else {
+				*pde = 0;
+				mm_large_unmapped(pa | X86_PTE_PS);
+			}
+		}
+	}
+	return true;
 }

@@ -96,6 +96,9 @@ int mm_fork(struct proc *parent, struct proc *child);
 /* The page cache's reclaim hook (pcache_set_reclaim): unmap the cache page
  * (ino, idx) from every process and write it if dirty. */
 bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page);
+/* Its hook for large units (pcache_set_reclaim_unit): drop every large
+ * entry mapping the unit at base. */
+bool mm_reclaim_cache_unit(uint32_t ino, uint64_t first, uint8_t *base);
 /* Pages mapped by VMAs, for RLIMIT_AS. */
 uint64_t mm_total_pages(const struct proc *p);
 /* What a VMA maps: the vnode of a file (NULL for anything else), or the

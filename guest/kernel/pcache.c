@@ -39,6 +39,11 @@ struct pcache_ent {
 	uint8_t busy;             /* taken for a fill in progress: not a victim */
 	uint8_t dirty;            /* written through a shared mapping since the
 				     last writeback */
+	uint16_t unit;            /* slot + 1 of the large unit the page is in,
+				     whose ino, first and gone bits say what
+				     the page holds (ino and idx unused);
+				     0: a page of its own (in the chains and
+				     the ring) */
 };
 _Static_assert(PCACHE_MAX < NIL, "entry numbers fit the chain links");
 
@@ -57,6 +62,42 @@ static pcache_reclaim_fn reclaim;
 static uint32_t seq_ino;
 static uint64_t seq_next;
 
+/* Large units (pcache.h): PCACHE_UNIT_PAGES entries each, in page-sized
+ * blocks of their own, never in the chains or the ring; found through the
+ * unit, by (ino, first) or by block address. A unit is intact while every
+ * entry holds (ino, first + k): only then may a large entry map it. */
+#define PCACHE_UNITS_MAX 1024u          /* 2 GiB */
+#define PCACHE_UBUCKETS  256u
+#define PCACHE_UNIT_MASK (PCACHE_UNIT_PAGES - 1)
+#define PCACHE_UNIT_BYTES ((uint64_t)PCACHE_UNIT_PAGES << PCACHE_SHIFT)
+
+struct pcache_unit {
+	uint32_t ino;             /* 0: no file range (never filled or reused) */
+	uint64_t first;           /* page index of ent[0]: a multiple of the unit */
+	uint8_t *base;            /* the block: PCACHE_UNIT_BYTES, aligned to it */
+	struct pcache_ent *ent;   /* ent[k] holds the page base + k pages */
+	uint32_t pde_maps;        /* large entries mapping the whole block */
+	uint32_t held;            /* entries mapped or dirty (not reusable) */
+	uint64_t gone[PCACHE_UNIT_PAGES / 64];   /* entries dropped: no longer
+						    (ino, first + k); one
+						    clear makes a fill's
+						    512 entries valid */
+	uint16_t next;            /* chain by (ino, first) */
+	uint16_t pnext;           /* chain by base */
+	uint8_t intact;
+	uint8_t ref;              /* clock */
+};
+_Static_assert(PCACHE_UNITS_MAX < NIL, "unit numbers fit the chain links");
+
+static struct pcache_unit units[PCACHE_UNITS_MAX];
+static unsigned units_max, units_used, unit_hand;
+static unsigned units_busy;   /* units with a large mapping or a held entry */
+static uint16_t ubucket[PCACHE_UBUCKETS], upbucket[PCACHE_UBUCKETS];
+static pcache_reclaim_unit_fn reclaim_unit;
+/* Entries of their own per hash of ino: 0 means the file has none, so a
+ * new unit needs no lookups for pages cached outside it. */
+static uint16_t ino_own[256];
+
 static uint32_t pcache_hash(uint32_t ino, uint64_t idx)
 {
 	return (uint32_t)((ino * 0x9e3779b1u) ^ idx) & (PCACHE_BUCKETS - 1);
@@ -67,17 +108,109 @@ static uint32_t pcache_phash(const uint8_t *page)
 	return (uint32_t)((uint64_t)page >> PCACHE_SHIFT) & (PCACHE_BUCKETS - 1);
 }
 
+static uint32_t unit_hash(uint32_t ino, uint64_t first)
+{
+	return (uint32_t)((ino * 0x9e3779b1u) ^ (first >> PCACHE_UNIT_SHIFT)) &
+	       (PCACHE_UBUCKETS - 1);
+}
+
+static uint32_t unit_phash(const uint8_t *base)
+{
+	return (uint32_t)((uint64_t)base / PCACHE_UNIT_BYTES) & (PCACHE_UBUCKETS - 1);
+}
+
 static void pcache_init(void)
 {
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		bucket[i] = pbucket[i] = NIL;
+	for (uint32_t i = 0; i < PCACHE_UBUCKETS; i++)
+		ubucket[i] = NIL;
+	if (!units_used)
+		for (uint32_t i = 0; i < PCACHE_UBUCKETS; i++)
+			upbucket[i] = NIL;
 	ready = true;
+}
+
+static inline __attribute__((always_inline)) struct pcache_unit *
+unit_lookup(uint32_t ino, uint64_t first)
+{
+	for (uint16_t i = ubucket[unit_hash(ino, first)]; i != NIL; i = units[i].next)
+		if (units[i].ino == ino && units[i].first == first)
+			return &units[i];
+	return NULL;
+}
+
+static struct pcache_unit *unit_by_base(const uint8_t *base)
+{
+	for (uint16_t i = upbucket[unit_phash(base)]; i != NIL; i = units[i].pnext)
+		if (units[i].base == base)
+			return &units[i];
+	return NULL;
+}
+
+static struct pcache_unit *unit_of(const struct pcache_ent *e)
+{
+	return &units[e->unit - 1];
+}
+
+static bool unit_gone(const struct pcache_unit *u, unsigned k)
+{
+	return u->gone[k / 64] >> (k % 64) & 1;
+}
+
+/* The file and page an entry holds (ino 0: none). */
+static uint32_t ent_ino(const struct pcache_ent *e)
+{
+	if (!e->unit)
+		return e->ino;
+	const struct pcache_unit *u = unit_of(e);
+	return unit_gone(u, (unsigned)(e - u->ent)) ? 0 : u->ino;
+}
+
+static uint64_t ent_idx(const struct pcache_ent *e)
+{
+	return e->unit ? unit_of(e)->first + (uint64_t)(e - unit_of(e)->ent) : e->idx;
+}
+
+static bool ent_held(const struct pcache_ent *e)
+{
+	return e->maps || e->dirty;
+}
+
+/* After e->maps or e->dirty changed from what made ent_held() was: a
+ * unit counts its held entries, so finding a reusable unit is no scan. */
+static bool unit_busy(const struct pcache_unit *u)
+{
+	return u->pde_maps || u->held;
+}
+
+/* After u->pde_maps or u->held changed from what made unit_busy() was. */
+static void unit_busy_changed(const struct pcache_unit *u, bool was)
+{
+	if (was != unit_busy(u))
+		units_busy += was ? (unsigned)-1 : 1;
+}
+
+static void ent_held_changed(struct pcache_ent *e, bool was)
+{
+	if (e->unit && was != ent_held(e)) {
+		struct pcache_unit *u = unit_of(e);
+		bool busy = unit_busy(u);
+		u->held += was ? (uint32_t)-1 : 1;
+		unit_busy_changed(u, busy);
+	}
 }
 
 static struct pcache_ent *pcache_by_page(const uint8_t *page)
 {
 	if (!ready)
 		return NULL;
+	if (units_used) {
+		const uint8_t *base = (const uint8_t *)((uint64_t)page & ~(PCACHE_UNIT_BYTES - 1));
+		struct pcache_unit *u = unit_by_base(base);
+		if (u)
+			return &u->ent[(page - base) >> PCACHE_SHIFT];
+	}
 	for (uint16_t i = pbucket[pcache_phash(page)]; i != NIL; i = ent[i].pnext)
 		if (ent[i].page == page)
 			return &ent[i];
@@ -90,6 +223,11 @@ pcache_lookup(uint32_t ino, uint64_t idx)
 {
 	if (!ready)
 		return NULL;
+	if (units_used) {
+		struct pcache_unit *u = unit_lookup(ino, idx & ~(uint64_t)PCACHE_UNIT_MASK);
+		if (u && !unit_gone(u, idx & PCACHE_UNIT_MASK))
+			return &u->ent[idx & PCACHE_UNIT_MASK];
+	}
 	for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next)
 		if (ent[i].ino == ino && ent[i].idx == idx)
 			return &ent[i];
@@ -142,15 +280,31 @@ static void ring_remove(struct pcache_ent *e)
  * what it finds no longer reusable, so a fault's pin costs nothing here. */
 static void pcache_update(struct pcache_ent *e)
 {
+	if (e->unit)
+		return;   /* reused with its unit */
 	if (!e->in_ring && pcache_reusable(e))
 		ring_insert(e);
 }
 
 static void pcache_unlink(struct pcache_ent *e)
 {
+	if (e->unit) {
+		struct pcache_unit *u = unit_of(e);
+		unsigned k = (unsigned)(e - u->ent);
+		bool was = ent_held(e);
+		u->gone[k / 64] |= 1ull << (k % 64);
+		if (e->dirty) {
+			e->dirty = 0;
+			ndirty--;
+		}
+		ent_held_changed(e, was);
+		unit_of(e)->intact = 0;
+		return;
+	}
 	uint16_t *link = &bucket[pcache_hash(e->ino, e->idx)];
 	uint16_t self = (uint16_t)(e - ent);
 
+	ino_own[e->ino & 255]--;
 	while (*link != self)
 		link = &ent[*link].next;
 	*link = e->next;
@@ -322,6 +476,7 @@ static __attribute__((noinline)) int pcache_fill(struct ext2_fs *fs, uint32_t in
 		e->next = bucket[h];
 		bucket[h] = (uint16_t)(e - ent);
 	}
+	ino_own[ino & 255] += (uint16_t)n;
 	pcache_release(run, 0, taken);   /* filled ones join the ring last */
 	if (n > 1)
 		stats.readahead += n - 1;
@@ -370,7 +525,9 @@ int pcache_get_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcach
 	int r = pcache_get_ent(fs, ino, idx, ra, &e);
 
 	if (r >= 0) {
+		bool was = ent_held(e);
 		e->maps++;   /* stays in the ring until the hand passes */
+		ent_held_changed(e, was);
 		*page = e->page;
 	}
 	return r;
@@ -393,14 +550,25 @@ void pcache_drop(uint32_t ino, uint64_t from, uint64_t to)
 	for (uint32_t i = 0; i < nused; i++)
 		if (ent[i].ino == ino && ent[i].idx >= from && ent[i].idx < to)
 			pcache_unlink(&ent[i]);
+	for (unsigned i = 0; i < units_used; i++) {
+		struct pcache_unit *u = &units[i];
+		if (u->ino != ino || u->first >= to || u->first + PCACHE_UNIT_PAGES <= from)
+			continue;
+		for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++)
+			if (!unit_gone(u, k) && u->first + k >= from && u->first + k < to)
+				pcache_unlink(&u->ent[k]);
+	}
 }
 
 void pcache_pin(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
 
-	if (e)
+	if (e) {
+		bool was = ent_held(e);
 		e->maps++;   /* stays in the ring until the hand passes */
+		ent_held_changed(e, was);
+	}
 }
 
 bool pcache_unpin(uint8_t *page)
@@ -409,7 +577,9 @@ bool pcache_unpin(uint8_t *page)
 
 	if (!e || !e->maps)
 		return false;
+	bool was = ent_held(e);
 	e->maps--;
+	ent_held_changed(e, was);
 	pcache_update(e);
 	return !e->maps && e->dirty;
 }
@@ -418,9 +588,11 @@ void pcache_set_dirty(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
 
-	if (e && e->ino && !e->dirty) {
+	if (e && ent_ino(e) && !e->dirty) {
+		bool was = ent_held(e);
 		e->dirty = 1;   /* stays in the ring until the hand passes */
 		ndirty++;
+		ent_held_changed(e, was);
 	}
 }
 
@@ -435,21 +607,24 @@ uint32_t pcache_maps(const uint8_t *page)
  * a shared mapping stored beyond the end, which never reaches the file. */
 static int pcache_write_ent(struct ext2_fs *fs, struct pcache_ent *e, uint64_t size)
 {
-	uint64_t off = e->idx << PCACHE_SHIFT;
+	uint32_t ino = ent_ino(e);
+	uint64_t off = ent_idx(e) << PCACHE_SHIFT;
 
-	if (!e->ino || !e->dirty)
+	if (!ino || !e->dirty)
 		return 0;
 	if (off < size) {
 		uint64_t n = size - off < PCACHE_PAGE ? size - off : PCACHE_PAGE;
-		int64_t w = ext2_write(fs, e->ino, off, e->page, (size_t)n);
+		int64_t w = ext2_write(fs, ino, off, e->page, (size_t)n);
 		if (w < 0)
 			return (int)w;
 		if ((uint64_t)w < n)
 			return -EIO;
 	}
 	stats.writebacks++;
+	bool was = ent_held(e);
 	e->dirty = 0;
 	ndirty--;
+	ent_held_changed(e, was);
 	pcache_update(e);
 	return 0;
 }
@@ -471,6 +646,16 @@ int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size)
 			if (e && !err)
 				err = e;
 		}
+	for (unsigned i = 0; ndirty && i < units_used; i++)
+		for (unsigned k = 0; units[i].ino == ino && units[i].held && k < PCACHE_UNIT_PAGES;
+		     k++) {
+			struct pcache_ent *e = &units[i].ent[k];
+			if (e->dirty && !unit_gone(&units[i], k)) {
+				int r = pcache_write_ent(fs, e, size);
+				if (r && !err)
+					err = r;
+			}
+		}
 	return err;
 }
 
@@ -484,8 +669,219 @@ void pcache_reset(void)
 		pbucket[i] = NIL;
 	nused = reclaim_hand = ndirty = 0;
 	ring = NIL;
+	/* units keep their blocks, empty, for the next file system */
+	for (unsigned i = 0; i < units_used; i++) {
+		struct pcache_unit *u = &units[i];
+		for (unsigned k = 0; u->held && k < PCACHE_UNIT_PAGES; k++)
+			u->ent[k].maps = u->ent[k].dirty = 0;
+		u->ino = 0;
+		u->intact = 0;
+		u->pde_maps = u->held = 0;
+	}
+	units_busy = 0;
+	for (unsigned i = 0; i < 256; i++)
+		ino_own[i] = 0;
 	stats.pages = 0;
 	ready = false;
+}
+
+/* ---- large units ---- */
+
+void pcache_set_units(unsigned max)
+{
+	units_max = max < PCACHE_UNITS_MAX ? max : PCACHE_UNITS_MAX;
+	if (units_max < units_used)
+		units_max = units_used;
+}
+
+void pcache_set_reclaim_unit(pcache_reclaim_unit_fn fn)
+{
+	reclaim_unit = fn;
+}
+
+static void unit_unhash(struct pcache_unit *u)
+{
+	uint16_t *link = &ubucket[unit_hash(u->ino, u->first)];
+	uint16_t self = (uint16_t)(u - units);
+
+	while (*link != self)
+		link = &units[*link].next;
+	*link = u->next;
+	u->ino = 0;
+	u->intact = 0;
+}
+
+/* A new slot while there are fewer than units_max and memory gives the
+ * blocks; NULL otherwise (units_max then stops there). The entries of all
+ * units come in one run, taken with the first: one run per unit would put
+ * the frontier off 2 MiB, and the next block's alignment would skip (and
+ * list as free, one emulated loop turn each) almost a whole unit. */
+static struct pcache_unit *unit_new(void)
+{
+	static struct pcache_ent *ents;   /* units_max units' worth */
+	static unsigned ents_cap;
+
+	if (!ents) {
+		size_t bytes = (size_t)units_max * PCACHE_UNIT_PAGES * sizeof(struct pcache_ent);
+		ents = fs_pages_alloc_run((bytes + FS_PAGE_SIZE - 1) / FS_PAGE_SIZE, FS_PAGE_SIZE);
+		ents_cap = ents ? units_max : 0;
+	}
+	uint8_t *base = units_used < ents_cap
+				? fs_pages_alloc_run(PCACHE_UNIT_PAGES, PCACHE_UNIT_BYTES)
+				: NULL;
+	if (!base) {
+		units_max = units_used;
+		return NULL;
+	}
+	struct pcache_unit *u = &units[units_used];
+	struct pcache_ent *e = ents + (size_t)units_used * PCACHE_UNIT_PAGES;
+	*u = (struct pcache_unit){ .base = base, .ent = e };
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++)
+		e[k] = (struct pcache_ent){ .page = base + ((uint64_t)k << PCACHE_SHIFT),
+					    .unit = (uint16_t)(units_used + 1) };
+	u->pnext = upbucket[unit_phash(base)];
+	upbucket[unit_phash(base)] = (uint16_t)units_used;
+	units_used++;
+	stats.units++;
+	return u;
+}
+
+
+/* A slot for a new unit: a new one while allowed, else the first the
+ * clock finds unused; when every unit is mapped, large mappings are
+ * taken back (reclaim_unit) from the first unit that has no other hold. */
+static struct pcache_unit *unit_victim(void)
+{
+	if (units_used < units_max) {
+		struct pcache_unit *u = unit_new();
+		if (u)
+			return u;
+	}
+	for (unsigned step = 0; units_busy < units_used && step < 2 * units_used; step++) {
+		struct pcache_unit *u = &units[unit_hand];
+		unit_hand = unit_hand + 1 == units_used ? 0 : unit_hand + 1;
+		if (unit_busy(u))
+			continue;
+		if (u->ino && u->ref) {
+			u->ref = 0;
+			continue;
+		}
+		if (u->ino)
+			unit_unhash(u);
+		return u;
+	}
+	for (unsigned step = 0; reclaim_unit && step < units_used; step++) {
+		struct pcache_unit *u = &units[unit_hand];
+		unit_hand = unit_hand + 1 == units_used ? 0 : unit_hand + 1;
+		if (!u->ino || u->held)
+			continue;
+		reclaim_gen++;
+		if (!reclaim_unit(u->ino, u->first, u->base) || unit_busy(u))
+			continue;
+		unit_unhash(u);
+		stats.unit_reclaims++;
+		return u;
+	}
+	return NULL;
+}
+
+/* The pages [first, first + unit) cached on their own must go first:
+ * a page is cached once. -EAGAIN if one of them is mapped or dirty. */
+static int unit_take_own(uint32_t ino, uint64_t first)
+{
+	if (!ino_own[ino & 255])
+		return 0;
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++) {
+		struct pcache_ent *e = pcache_lookup(ino, first + k);
+		if (!e)
+			continue;
+		if (!pcache_reusable(e))
+			return -EAGAIN;
+	}
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++) {
+		struct pcache_ent *e = pcache_lookup(ino, first + k);
+		if (e)
+			pcache_unlink(e);
+	}
+	return 0;
+}
+
+static int unit_fill(struct ext2_fs *fs, struct pcache_unit *u, uint32_t ino, uint64_t first)
+{
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES;) {
+		struct ext2_pages m;
+		uint8_t *dst = u->base + ((uint64_t)k << PCACHE_SHIFT);
+		int err = ext2_pages_map(fs, ino, first + k, PCACHE_UNIT_PAGES - k, &m);
+		if (err)
+			return err;
+		if (m.n == 0)
+			return -EAGAIN;   /* the file ends inside: not a unit */
+		int64_t got = ext2_pages_read_into(fs, ino, &m, dst);
+		if (got < 0)
+			return (int)got;
+		if ((uint64_t)got < (uint64_t)m.n << PCACHE_SHIFT) {
+			if (k + m.n < PCACHE_UNIT_PAGES)
+				return -EAGAIN;
+			arch_uaccess_zero(dst + got, ((uint64_t)m.n << PCACHE_SHIFT) - (uint64_t)got);
+		}
+		k += m.n;
+	}
+	return 0;
+}
+
+int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base)
+{
+	struct pcache_unit *u;
+	int err;
+
+	if (!units_max || (first & PCACHE_UNIT_MASK))
+		return -EAGAIN;
+	if (!ready)
+		pcache_init();
+	if ((u = unit_lookup(ino, first))) {
+		if (!u->intact)
+			return -EAGAIN;
+		bool busy = unit_busy(u);
+		u->pde_maps++;
+		unit_busy_changed(u, busy);
+		u->ref = 1;
+		stats.unit_hits++;
+		*base = u->base;
+		return 1;
+	}
+	if ((err = unit_take_own(ino, first)))
+		return err;
+	if (!(u = unit_victim()))
+		return -EAGAIN;
+	if ((err = unit_fill(fs, u, ino, first)))
+		return err;   /* the slot stays free */
+	for (unsigned w = 0; w < PCACHE_UNIT_PAGES / 64; w++)
+		u->gone[w] = 0;
+	u->ino = ino;
+	u->first = first;
+	u->intact = 1;
+	u->ref = 1;
+	u->pde_maps = 1;
+	units_busy++;   /* it was not: a victim */
+	uint32_t h = unit_hash(ino, first);
+	u->next = ubucket[h];
+	ubucket[h] = (uint16_t)(u - units);
+	stats.unit_fills++;
+	seq_ino = ino;
+	seq_next = first + PCACHE_UNIT_PAGES;
+	*base = u->base;
+	return 0;
+}
+
+void pcache_unit_unmap(uint8_t *base)
+{
+	struct pcache_unit *u = ready ? unit_by_base(base) : NULL;
+
+	if (u && u->pde_maps) {
+		bool busy = unit_busy(u);
+		u->pde_maps--;
+		unit_busy_changed(u, busy);
+	}
 }
 
 void pcache_get_stats(struct pcache_stats *st)

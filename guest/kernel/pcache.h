@@ -16,6 +16,7 @@
 #ifndef GUEST_KERNEL_PCACHE_H
 #define GUEST_KERNEL_PCACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fs/ext2.h"
@@ -30,6 +31,10 @@ struct pcache_stats {
 	uint64_t writebacks;      /* dirty pages written to the file */
 	uint64_t reclaimed;       /* evictions that took a page from mappings */
 	uint32_t pages;          /* held now */
+	uint64_t units;           /* large units made (each keeps its block) */
+	uint64_t unit_fills;      /* ... filled from the disk for a file range */
+	uint64_t unit_hits;       /* ... found filled by a large mapping */
+	uint64_t unit_reclaims;   /* ... taken back from large mappings */
 };
 
 /* The page idx of inode ino, read from fs on a miss (bytes past the end of
@@ -75,6 +80,28 @@ void pcache_set_reclaim(pcache_reclaim_fn fn);
  * one): whoever holds physical addresses of user pages across something
  * that may fill the cache (a fault) checks them again when it moved. */
 uint64_t pcache_reclaim_gen(void);
+/* Large units: PCACHE_UNIT_PAGES pages of one file, from a page index
+ * that is a multiple of it, in one physically contiguous block aligned to
+ * its size, so that a mapping can map all of them with one 2 MiB entry.
+ * Each page is an ordinary cache page for everything above (lookups,
+ * pins, dirt, writeback, drop); the unit only adds the count of large
+ * entries mapping the whole block. At most `max` units (0, the default:
+ * none), each made when first needed and kept for good. */
+#define PCACHE_UNIT_PAGES 512u
+#define PCACHE_UNIT_SHIFT 9u
+void pcache_set_units(unsigned max);
+/* The unit of ino from page first, read from fs if need be, with one more
+ * large mapping counted: 1 found, 0 read, -EAGAIN when there is none to be
+ * had (a page of it cached on its own is mapped or dirty, a page of it was
+ * dropped while mapped, the file ends inside it, no slot is free): the
+ * caller maps 4 KiB pages instead; other -errno from the read. */
+int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base);
+/* One large mapping of the unit at base went. */
+void pcache_unit_unmap(uint8_t *base);
+/* When every unit is mapped, the cache asks fn to take the large mappings
+ * of one back (pcache_unit_unmap for each); true if it could. */
+typedef bool (*pcache_reclaim_unit_fn)(uint32_t ino, uint64_t first, uint8_t *base);
+void pcache_set_reclaim_unit(pcache_reclaim_unit_fn fn);
 /* Forgets everything and gives the pages back (unmount). */
 void pcache_reset(void);
 void pcache_get_stats(struct pcache_stats *st);

@@ -63,6 +63,24 @@ static bool as_room(const struct proc *p, uint64_t len)
 	       (len >> X86_PAGE_SHIFT) + mm_total_pages(p) <= lim >> X86_PAGE_SHIFT;
 }
 
+#define MMAP_LARGE (1ull << 21)
+
+/* A file mapping of 2 MiB or more, with no hint, goes where its file
+ * offsets multiple of 2 MiB fall on 2 MiB boundaries (as Linux places
+ * files that take large pages), so that the page cache can map it 2 MiB
+ * at a time (kernel/fault.c); the highest such place below the mmap base.
+ * -ENOMEM when there is none: the caller places it as any other. */
+static int mmap_pick_large(const struct proc *p, uint64_t len, uint64_t off, uint64_t *addr)
+{
+	uint64_t pad = MMAP_LARGE - X86_PAGE_SIZE, a;
+
+	if (len < MMAP_LARGE || len > UVM_TASK_SIZE ||
+	    vma_find_free(&p->vmas, len + pad, 0, UVM_MIN, UVM_MMAP_TOP, &a))
+		return -ENOMEM;
+	*addr = a + pad - ((a + pad - off) & (MMAP_LARGE - 1));
+	return 0;
+}
+
 /* An address for len bytes: the hint if free, else top-down below the
  * mmap base, else anywhere above it (Linux falls back the same way). */
 static int mmap_pick(const struct proc *p, uint64_t len, uint64_t hint, uint64_t *addr)
@@ -132,7 +150,8 @@ long sys_mmap(struct syscall_frame *f)
 	} else {
 		if (len > UVM_TASK_SIZE)
 			return -ENOMEM;
-		if (mmap_pick(p, len, addr, &start))
+		if ((addr || !file || mmap_pick_large(p, len, off, &start)) &&
+		    mmap_pick(p, len, addr, &start))
 			return -ENOMEM;
 	}
 

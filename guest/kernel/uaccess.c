@@ -5,9 +5,10 @@
  * the user range is translated page by page through the current page
  * tables, and each physically contiguous run is one MV_HC_MEM_COPY exit.
  * A user page that is not there yet is supplied by the same code a faulting
- * access would reach (fault_handle); a page that cannot be translated
- * (a large page, or a kernel buffer outside the direct map and the kernel
- * image) is copied by the instruction path, which faults and fixes up as
+ * access would reach (fault_handle); a page inside a large user entry is
+ * translated through it; a page that cannot be translated (a kernel
+ * buffer outside the direct map and the kernel image) is copied by the
+ * instruction path, which faults and fixes up as
  * before. A bad user pointer is -EFAULT on both paths, never a kernel
  * fault. A physical run is only copied after the whole of it has been
  * looked up, so a page supplied for a later part must not have taken an
@@ -71,6 +72,12 @@ static const uint64_t *uaccess_slot(uint64_t u, const uint64_t *slot)
 	return pgtable_pte_slot(u, &slot) ? NULL : slot;
 }
 
+/* The entry for page u: its slot's, or the one a large page stands for. */
+static uint64_t uaccess_pte(uint64_t u, const uint64_t *slot)
+{
+	return slot ? *slot : pgtable_large_pte(u);
+}
+
 /* [u, u + n) still maps the physical run at pa with the rights in need. */
 static bool uaccess_run_intact(uint64_t u, uint64_t pa, uint64_t n, uint64_t need)
 {
@@ -79,7 +86,7 @@ static bool uaccess_run_intact(uint64_t u, uint64_t pa, uint64_t n, uint64_t nee
 
 	for (uint64_t a = u & ~mask; a < u + n; a += X86_PAGE_SIZE) {
 		slot = uaccess_slot(a, slot);
-		uint64_t pte = slot ? *slot : 0;
+		uint64_t pte = uaccess_pte(a, slot);
 		if ((pte & need) != need || (pte & X86_PTE_ADDR) != (pa & ~mask) + (a - (u & ~mask)))
 			return false;
 	}
@@ -104,7 +111,7 @@ static long uaccess_copy_pv(uint64_t u, uint8_t *k, size_t n, bool to_user)
 		if (next > end)
 			next = end;
 		slot = uaccess_slot(u, slot);
-		uint64_t pte = slot ? *slot : 0;
+		uint64_t pte = uaccess_pte(u, slot);
 		if (!(pte & X86_PTE_P)) {
 			/* supplied, as for the fault of an access */
 			uint64_t gen = pcache_reclaim_gen();
@@ -121,7 +128,7 @@ static long uaccess_copy_pv(uint64_t u, uint8_t *k, size_t n, bool to_user)
 				rn = 0;
 			}
 			slot = uaccess_slot(u, NULL);
-			pte = slot ? *slot : 0;
+			pte = uaccess_pte(u, slot);
 		}
 		uint64_t pa = (pte & X86_PTE_ADDR) | (u & (X86_PAGE_SIZE - 1));
 		bool plain = (pte & need) == need;
@@ -131,8 +138,8 @@ static long uaccess_copy_pv(uint64_t u, uint8_t *k, size_t n, bool to_user)
 			rn = 0;
 		}
 		if (!plain) {
-			/* Anything else (no page to be had, no write right, a
-			 * large page) is the instruction path's: it faults and
+			/* Anything else (no page to be had, no write right)
+			 * is the instruction path's: it faults and
 			 * returns -EFAULT where today's copy would. */
 			if (uaccess_insn(u, k + (u - u0), next - u, to_user))
 				return -EFAULT;

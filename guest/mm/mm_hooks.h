@@ -34,5 +34,7 @@ void page_copy(uint64_t dst, uint64_t src);
  * the page's earlier life as a page table, which the host's writes did
  * not show it (arch/x86/page_ops.c). */
 void page_table_claim(uint64_t pa);
+/* A large user entry (pgtable.h) holding pde was cleared. */
+void mm_large_unmapped(uint64_t pde);
 
 #endif

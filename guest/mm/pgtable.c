@@ -1,6 +1,7 @@
 /* Page-table walks (Intel SDM Vol. 3A 4.5). Missing intermediate tables are
  * allocated and zeroed; a large page in the way of a smaller mapping is an
- * error, not something to split silently. */
+ * error, not something to split silently. A large user page (pgtable.h)
+ * met by a visit is dropped. */
 #include <stdbool.h>
 
 #include "lib/errno.h"
@@ -12,6 +13,10 @@
 #define PGTABLE_TOP_SHIFT 39
 #define PGTABLE_LEVEL_BITS 9
 #define PGTABLE_2M_SHIFT 21
+#define PGTABLE_LOWER_END (1ull << 47)   /* first non-canonical address */
+#define PGTABLE_2M_ADDR (X86_PTE_ADDR & ~((1ull << PGTABLE_2M_SHIFT) - 1))
+
+static uint64_t *pgtable_pte_find_err(uint64_t pml4, uint64_t va, int *err);
 
 static uint64_t *pgtable_table(uint64_t entry)
 {
@@ -161,8 +166,8 @@ static void pgtable_visit_pt(uint64_t *pt, uint64_t va, uint64_t end, pgtable_vi
  * page while not present: PROT_NONE). One descent per page table, not per
  * page: a level that is missing skips everything it would have mapped, so
  * a huge, mostly empty range costs what is mapped in it (each instruction
- * here is emulated on kvm-pvm). Large pages are left alone; they never map
- * user memory. */
+ * here is emulated on kvm-pvm). Large user pages are dropped, the
+ * kernel's left alone. */
 static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, uint64_t end,
 				pgtable_visit_fn fn, void *ctx)
 {
@@ -172,8 +177,10 @@ static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, ui
 	     i++) {
 		uint64_t next = (va & ~(size - 1)) + size;   /* 0 past the top */
 		uint64_t *e = &table[i];
-		if (!(*e & X86_PTE_P) || (*e & X86_PTE_PS)) {
-			/* nothing below, or a large page: left alone */
+		if ((*e & X86_PTE_PS) && shift == PGTABLE_2M_SHIFT && va < PGTABLE_LOWER_END) {
+			pgtable_drop_large(e, va);
+		} else if (!(*e & X86_PTE_P) || (*e & X86_PTE_PS)) {
+			/* nothing below, or a kernel large page: left alone */
 		} else if (shift == PGTABLE_2M_SHIFT) {
 			pgtable_visit_pt(pgtable_table(*e), va, end, fn, ctx);
 		} else {
@@ -185,8 +192,6 @@ static void pgtable_visit_level(uint64_t *table, unsigned shift, uint64_t va, ui
 		va = next;
 	}
 }
-
-#define PGTABLE_LOWER_END (1ull << 47)   /* first non-canonical address */
 
 void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void *ctx)
 {
@@ -204,11 +209,13 @@ void pgtable_visit_range(uint64_t start, uint64_t end, pgtable_visit_fn fn, void
 	 * of a descent that costs ~120 emulated instructions however little
 	 * the range holds. */
 	if (start < PGTABLE_LOWER_END && !((start ^ (end - 1)) >> PGTABLE_2M_SHIFT)) {
-		uint64_t *pte = pgtable_pte_find_in(arch_read_cr3(), start);
+		int err = 0;
+		uint64_t *pte = pgtable_pte_find_err(arch_read_cr3(), start, &err);
 		if (pte)
 			pgtable_visit_pt(pte - ((start >> X86_PAGE_SHIFT) & (X86_PT_ENTRIES - 1)), start,
 					 end, fn, ctx);
-		return;
+		if (err != -EEXIST)
+			return;   /* else a large page: the descent drops it */
 	}
 	pgtable_visit_level(pgtable_table(arch_read_cr3()), PGTABLE_TOP_SHIFT, start, end, fn, ctx);
 }
@@ -272,9 +279,8 @@ void pgtable_forget(uint64_t root)
 			last_pt[i].pt = 0;
 }
 
-uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
+static uint64_t *pgtable_pte_find_err(uint64_t pml4, uint64_t va, int *err)
 {
-	int err = 0;
 	uint64_t *pte;
 
 	if (va >= PGTABLE_LOWER_END)
@@ -282,10 +288,54 @@ uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
 	if ((pte = pgtable_cached_pte(PT_FIND, pml4, va)) ||
 	    (pte = pgtable_cached_pte(PT_ALLOC, pml4, va)))
 		return pte;
-	pte = pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, false, 0, &err);
+	pte = pgtable_walk_in(pml4, va, X86_PAGE_SHIFT, false, 0, err);
 	if (pte)
 		pgtable_remember(PT_FIND, pml4, va, pte);
 	return pte;
+}
+
+uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va)
+{
+	int err = 0;
+
+	return pgtable_pte_find_err(pml4, va, &err);
+}
+
+uint64_t *pgtable_pde_alloc(uint64_t va, int *err)
+{
+	if (va >= PGTABLE_LOWER_END) {
+		*err = -EINVAL;
+		return 0;
+	}
+	return pgtable_walk_in(arch_read_cr3(), va, PGTABLE_2M_SHIFT, true, X86_PTE_U, err);
+}
+
+uint64_t *pgtable_pde_find_in(uint64_t pml4, uint64_t va)
+{
+	int err = 0;
+
+	if (va >= PGTABLE_LOWER_END)
+		return 0;
+	return pgtable_walk_in(pml4, va, PGTABLE_2M_SHIFT, false, 0, &err);
+}
+
+void pgtable_drop_large(uint64_t *pde, uint64_t va)
+{
+	uint64_t old = *pde;
+
+	*pde = 0;
+	arch_invlpg(va & ~((1ull << PGTABLE_2M_SHIFT) - 1));
+	mm_large_unmapped(old);
+}
+
+uint64_t pgtable_large_pte(uint64_t va)
+{
+	const uint64_t *pde = pgtable_pde_find_in(arch_read_cr3(), va);
+
+	if (!pde || (*pde & (X86_PTE_P | X86_PTE_PS)) != (X86_PTE_P | X86_PTE_PS))
+		return 0;
+	return (*pde & ~(PGTABLE_2M_ADDR | X86_PTE_PS)) | (*pde & PGTABLE_2M_ADDR) |
+	       (va & (((1ull << PGTABLE_2M_SHIFT) - 1) & ~(uint64_t)(X86_PAGE_SIZE - 1)));
 }
 
 /* A fault's walk: the remembered table when the page is in its region,

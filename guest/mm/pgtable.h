@@ -33,6 +33,22 @@ uint64_t *pgtable_pte_alloc_in(uint64_t pml4, uint64_t va, int *err);
 /* The existing 4 KiB entry slot for user address va in that space, or
  * NULL when a table on the way is missing (nothing is allocated). */
 uint64_t *pgtable_pte_find_in(uint64_t pml4, uint64_t va);
+/* Large user entries: a 2 MiB page of the page cache mapped read-only by
+ * one PDE (kernel/fault.c). They map only clean file pages that can be
+ * read back at any time, so anything that needs the 4 KiB entries of such
+ * a region drops the large entry instead of splitting it: the visits
+ * above clear it (calling mm_large_unmapped), and the next access faults
+ * the pages in again. */
+/* The PD entry for user address va, allocating missing upper tables:
+ * NULL and *err as pgtable_pte_alloc. */
+uint64_t *pgtable_pde_alloc(uint64_t va, int *err);
+/* The same in the space at pml4, without allocating: NULL if missing. */
+uint64_t *pgtable_pde_find_in(uint64_t pml4, uint64_t va);
+/* Clears a large entry of the current space (va inside it) and flushes it. */
+void pgtable_drop_large(uint64_t *pde, uint64_t va);
+/* The 4 KiB entry a large entry on the way to va stands for (its bits
+ * without PS, the address of va's page), or 0 if there is none. */
+uint64_t pgtable_large_pte(uint64_t va);
 /* The tables of the space at pml4 are about to be freed: the walks above
  * remember the last page table they reached, and must not any longer. */
 void pgtable_forget(uint64_t pml4);

@@ -130,6 +130,27 @@ void fs_page_free(void *page)
 		free(page);
 }
 
+void *(*fake_run_alloc_hook)(size_t npages, size_t align);
+int fake_runs_out;
+
+/* Kept for good by the caller, so kept reachable here (no leak report). */
+static void *runs_kept[4096];
+
+void *fs_pages_alloc_run(size_t npages, size_t align)
+{
+	void *p;
+
+	if (fake_page_alloc_fails || fake_runs_out >= (int)(sizeof(runs_kept) / sizeof(runs_kept[0])))
+		return NULL;
+	if (fake_run_alloc_hook)
+		p = fake_run_alloc_hook(npages, align);
+	else
+		p = aligned_alloc(align, npages * FS_PAGE_SIZE);
+	if (p)
+		runs_kept[fake_runs_out++] = p;
+	return p;
+}
+
 void fs_page_zero(void *page)
 {
 	memset(page, 0, FS_PAGE_SIZE);

@@ -7,6 +7,7 @@
 #define TESTS_UNIT_GUEST_FAKE_DISK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct fake_disk {
@@ -30,5 +31,9 @@ extern bool fake_page_alloc_fails;
  * physical address). The hook may return NULL (memory short). */
 extern void *(*fake_page_alloc_hook)(void);
 extern void (*fake_page_free_hook)(void *page);
+/* fs_pages_alloc_run: aligned_alloc, unless the hook is set (fake RAM);
+ * runs are never freed (the page cache keeps them); fake_runs_out counts. */
+extern void *(*fake_run_alloc_hook)(size_t npages, size_t align);
+extern int fake_runs_out;
 
 #endif

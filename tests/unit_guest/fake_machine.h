@@ -23,6 +23,8 @@ struct fake_machine {
 	unsigned npage_zero;
 	uint64_t claimed[FAKE_CLAIM_MAX]; /* pages passed to page_table_claim, in order */
 	unsigned nclaimed;
+	unsigned nlarge_unmapped;   /* mm_large_unmapped calls (mm/pgtable.h) */
+	uint64_t large_unmapped;    /* ... the last one's entry */
 };
 
 extern struct fake_machine fake;

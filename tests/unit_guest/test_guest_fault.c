@@ -16,6 +16,7 @@
  *
  *   /a     A_SIZE bytes: 2 whole pages and a partial one (seed 1)
  *   /big   BIG_PAGES whole pages (seed 3)
+ *   /huge  HUGE_PAGES pages (seed 5): two whole 2 MiB units and 3 pages
  *
  * guest/ keeps its state in file-scope statics: every test runs in its own
  * process (CK_FORK) on its own copy of the image. The guest's kernel/ headers
@@ -49,6 +50,8 @@
 #define PG X86_PAGE_SIZE
 #define A_SIZE (2 * PG + 1808)
 #define BIG_PAGES 64u
+#define UNIT PCACHE_UNIT_PAGES
+#define HUGE_PAGES (2 * UNIT + 3)
 
 #define MAY VMA_MAY_ALL
 #define R VMA_PROT_READ
@@ -81,9 +84,9 @@ static struct {
 	struct fake_disk disk;
 	struct ext2_fs fs;
 	bool mounted;
-	uint32_t a, big;             /* inode numbers */
-	struct vnode vn_a, vn_big;
-	struct file fa, fbig;        /* FILE_REG, one reference: the test's */
+	uint32_t a, big, huge;       /* inode numbers */
+	struct vnode vn_a, vn_big, vn_huge;
+	struct file fa, fbig, fhuge; /* FILE_REG, one reference: the test's */
 	struct file fshm;            /* FILE_SHM when a test makes one */
 	struct proc parent, child;
 	bool child_used;
@@ -169,8 +172,10 @@ static void setup(void)
 	vfs_root = &E.fs;
 	vnode_init(&E.vn_a, &E.fa, "/a");
 	vnode_init(&E.vn_big, &E.fbig, "/big");
+	vnode_init(&E.vn_huge, &E.fhuge, "/huge");
 	E.a = E.vn_a.ino;
 	E.big = E.vn_big.ino;
+	E.huge = E.vn_huge.ino;
 	ck_assert_uint_eq(E.vn_a.size, A_SIZE);
 
 	proc_setup(&E.parent);
@@ -202,6 +207,7 @@ static void teardown(void)
 	run_ok(cmd);
 	fake_page_alloc_hook = NULL;
 	fake_page_free_hook = NULL;
+	fake_run_alloc_hook = NULL;
 	fake_teardown();
 }
 
@@ -1409,6 +1415,161 @@ START_TEST(reclaim_leaves_private_copies_alone)
 }
 END_TEST
 
+/* ---- large entries: 2 MiB units of the page cache ---------------------- */
+
+static void *ram_run_alloc(size_t npages, size_t align)
+{
+	uint64_t pa = page_alloc_run(npages, align);
+
+	return pa ? fake_ptr(pa) : NULL;
+}
+
+/* Units of fake RAM, at most max, taken back through the kernel's hook. */
+static void units_on(unsigned max)
+{
+	fake_run_alloc_hook = ram_run_alloc;
+	pcache_set_units(max);
+	pcache_set_reclaim_unit(mm_reclaim_cache_unit);
+}
+
+/* The PD entry for va in the current space (0 if its tables are missing). */
+static uint64_t pde_of(uint64_t va)
+{
+	const uint64_t *pde = pgtable_pde_find_in(fake.cr3, va);
+
+	return pde ? *pde : 0;
+}
+
+/* Every page of the unit at va is the file's (seed 5) from page first. */
+static void assert_unit_bytes(uint64_t va, uint64_t first)
+{
+	for (uint64_t k = 0; k < UNIT; k += 37) {
+		uint64_t pte = pgtable_large_pte(va + k * PG);
+		ck_assert_uint_ne(pte & X86_PTE_P, 0);
+		assert_file_bytes(fake_ptr(pa_of(pte)), 5, (first + k) * PG,
+				  (uint64_t)HUGE_PAGES * PG);
+	}
+}
+
+START_TEST(large_read_fault_maps_the_whole_unit_read_only_with_one_entry)
+{
+	units_on(4);
+	map(VA1, HUGE_PAGES, R, VMA_SHARED, &E.fhuge, 0);
+	struct fault_stats before = fault_stats;
+	ck_assert_int_eq(fault(VA1 + 5 * PG + 9, RD), FAULT_DONE);
+	MOVED(.disk_read = 1);
+	ck_assert_uint_eq(fault_stats.large, before.large + 1);
+	uint64_t pde = pde_of(VA1);
+	ck_assert_uint_eq(pde & (X86_PTE_P | X86_PTE_PS | X86_PTE_U | X86_PTE_W),
+			  X86_PTE_P | X86_PTE_PS | X86_PTE_U);
+	ck_assert_uint_eq(pde & ((2u << 20) - 1) & X86_PTE_ADDR, 0);   /* 2 MiB aligned */
+	assert_unit_bytes(VA1, 0);
+	/* the cache's pages are the unit's: one copy of each */
+	ck_assert_uint_eq(phys(cached(E.huge, 7)), pa_of(pgtable_large_pte(VA1 + 7 * PG)));
+	/* another access in the region: a stale TLB entry, nothing to do */
+	ck_assert_int_eq(fault(VA1 + 300 * PG, RD), FAULT_DONE);
+	MOVED(.disk_read = 1, .spurious = 1);
+	/* the second unit; the last 3 pages are no unit: 4 KiB entries */
+	ck_assert_int_eq(fault(VA1 + (UNIT + 1) * PG, RD), FAULT_DONE);
+	assert_unit_bytes(VA1 + UNIT * PG, UNIT);
+	ck_assert_int_eq(fault(VA1 + (2 * UNIT + 1) * PG, RD), FAULT_DONE);
+	ck_assert_uint_eq(pde_of(VA1 + 2 * UNIT * PG) & X86_PTE_PS, 0);
+	assert_file_bytes(page_at(VA1 + (2 * UNIT + 1) * PG), 5, (2 * UNIT + 1) * PG,
+			  (uint64_t)HUGE_PAGES * PG);
+	ck_assert_uint_eq(fault_stats.large, before.large + 2);
+}
+END_TEST
+
+START_TEST(large_entry_goes_for_a_store_and_the_page_stays_the_caches)
+{
+	units_on(4);
+	map(VA1, UNIT, RW, VMA_SHARED, &E.fhuge, 0);
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	uint64_t pa3 = pa_of(pgtable_large_pte(VA1 + 3 * PG));
+	ck_assert_int_eq(fault(VA1 + 3 * PG, WR_P), FAULT_DONE);
+	ck_assert(invlpg_seen(VA1));   /* the large entry flushed */
+	ck_assert_uint_eq(pde_of(VA1) & X86_PTE_PS, 0);
+	uint64_t pte = pte_of(VA1 + 3 * PG);
+	ck_assert_uint_eq(pa_of(pte), pa3);
+	ck_assert_uint_eq(pte & MM_PTE_WRITE, MM_PTE_WRITE);
+	/* reads now fault 4 KiB pages in, of the same unit */
+	ck_assert_int_eq(fault(VA1 + 100 * PG, RD), FAULT_DONE);
+	ck_assert_uint_eq(pa_of(pte_of(VA1 + 100 * PG)), pa3 + 97 * PG);
+	page_at(VA1 + 3 * PG)[0] ^= 0xff;
+	unmap(VA1, UNIT);   /* the last mapping of a dirty page writes it */
+	uint8_t buf[1];
+	ck_assert_int_eq(ext2_read(&E.fs, E.huge, 3 * PG, buf, 1), 1);
+	ck_assert_uint_eq(buf[0], host_pattern_byte(5, 3 * PG) ^ 0xff);
+}
+END_TEST
+
+START_TEST(large_entry_goes_when_part_of_its_region_is_unmapped_or_reprotected)
+{
+	units_on(4);
+	map(VA1, 2 * UNIT, R, 0, &E.fhuge, 0);
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	ck_assert_int_eq(fault(VA1 + UNIT * PG, RD), FAULT_DONE);
+	ck_assert_uint_ne(pde_of(VA1) & X86_PTE_PS, 0);
+	ck_assert_uint_ne(pde_of(VA1 + UNIT * PG) & X86_PTE_PS, 0);
+	unmap(VA1 + 10 * PG, 1);
+	ck_assert_uint_eq(pde_of(VA1), 0);
+	ck_assert_int_eq(fault(VA1 + 10 * PG, RD), FAULT_SEGV_MAPERR);
+	ck_assert_int_eq(fault(VA1 + 11 * PG, RD), FAULT_DONE);   /* 4 KiB now */
+	ck_assert_uint_eq(pde_of(VA1) & X86_PTE_PS, 0);
+	ck_assert_uint_ne(pte_of(VA1 + 11 * PG) & X86_PTE_P, 0);
+	const struct vma *v = protect(VA1 + (UNIT + 4) * PG, 1, 0);
+	mm_reprotect(v, v->start, v->end);
+	ck_assert_uint_eq(pde_of(VA1 + UNIT * PG), 0);
+	ck_assert_int_eq(fault(VA1 + (UNIT + 4) * PG, RD), FAULT_SEGV_ACCERR);
+}
+END_TEST
+
+START_TEST(large_units_are_taken_back_from_their_mappings_when_all_are_in_use)
+{
+	struct proc *p = table_proc();
+	units_on(1);
+	map(VA1, 2 * UNIT, R, 0, &E.fhuge, 0);
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	uint64_t block = pde_of(VA1) & X86_PTE_ADDR;
+	ck_assert_int_eq(fault(VA1 + UNIT * PG, RD), FAULT_DONE);
+	ck_assert_uint_eq(pde_of(VA1), 0);   /* taken back */
+	ck_assert_uint_eq(pde_of(VA1 + UNIT * PG) & X86_PTE_ADDR, block);
+	assert_unit_bytes(VA1 + UNIT * PG, UNIT);
+	ck_assert_ptr_null(pcache_find(E.huge, 5));
+	/* locked (mlock after the fault), a mapping keeps its unit: the
+	 * next unit wanted is not to be had, and 4 KiB entries do */
+	ck_assert_int_eq(vma_set_flags(&p->vmas, VA1, VA1 + 2 * UNIT * PG, VMA_LOCKED, 0, false,
+				       NULL), 0);
+	map(VA3, UNIT, R, 0, &E.fhuge, 0);
+	ck_assert_int_eq(fault(VA3, RD), FAULT_DONE);
+	ck_assert_uint_eq(pde_of(VA3) & X86_PTE_PS, 0);
+	ck_assert_uint_ne(pte_of(VA3) & X86_PTE_P, 0);
+	ck_assert_uint_eq(pde_of(VA1 + UNIT * PG) & X86_PTE_ADDR, block);
+	table_proc_done(p);
+}
+END_TEST
+
+START_TEST(no_large_entry_over_a_page_mapped_on_its_own)
+{
+	units_on(4);
+	map(VA2, 1, R, VMA_SHARED, &E.fhuge, 4);   /* page 4 alone: 4 KiB */
+	ck_assert_int_eq(fault(VA2, RD), FAULT_DONE);
+	uint64_t pa4 = pa_of(pte_of(VA2));
+	map(VA1, UNIT, R, VMA_SHARED, &E.fhuge, 0);
+	ck_assert_int_eq(fault(VA1 + 4 * PG, RD), FAULT_DONE);
+	ck_assert_uint_eq(pde_of(VA1) & X86_PTE_PS, 0);
+	ck_assert_uint_eq(pa_of(pte_of(VA1 + 4 * PG)), pa4);   /* one copy */
+	/* unmapped and clean, the page gives way to a unit (elsewhere: a
+	 * region that had a page table keeps it, and 4 KiB entries) */
+	unmap(VA2, 1);
+	unmap(VA1, UNIT);
+	map(VA3, UNIT, R, VMA_SHARED, &E.fhuge, 0);
+	ck_assert_int_eq(fault(VA3, RD), FAULT_DONE);
+	ck_assert_uint_ne(pde_of(VA3) & X86_PTE_PS, 0);
+	assert_unit_bytes(VA3, 0);
+}
+END_TEST
+
 /* ---- uaccess: host copies by physical address across faults ---------- */
 
 /* kernel/uaccess.c with the host copy offered: a copy of one page's worth
@@ -1529,6 +1690,7 @@ int main(void)
 	host_need(system(cmd) == 0, "mkdir");
 	host_pattern_file(srcdir, "a", A_SIZE, 1);
 	host_pattern_file(srcdir, "big", (uint64_t)BIG_PAGES * PG, 3);
+	host_pattern_file(srcdir, "huge", (uint64_t)HUGE_PAGES * PG, 5);
 
 	Suite *s = suite_create("guest_fault");
 	const TTest *t[] = {
@@ -1587,6 +1749,11 @@ int main(void)
 	    uaccess_copy_from_user_rereads_a_run_whose_page_a_fault_took_back,
 	    uaccess_copy_to_user_rewrites_a_run_whose_page_a_fault_took_back,
 	    uaccess_copy_keeps_a_run_when_the_page_taken_back_is_not_in_it,
+	    large_read_fault_maps_the_whole_unit_read_only_with_one_entry,
+	    large_entry_goes_for_a_store_and_the_page_stays_the_caches,
+	    large_entry_goes_when_part_of_its_region_is_unmapped_or_reprotected,
+	    large_units_are_taken_back_from_their_mappings_when_all_are_in_use,
+	    no_large_entry_over_a_page_mapped_on_its_own,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		const TTest *tt = t[i];
