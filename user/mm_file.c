@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -148,6 +149,61 @@ static void read_into_mapping(void)
 	unlink(at("mm_file.big"));
 	unlink(at("mm_file.src"));
 	unlink(at("mm_file.dst"));
+}
+
+/* A file of 4 MiB and 3 pages, mapped shared: the guest maps each whole
+ * 2 MiB of it with one entry where it can, and every behaviour must stay
+ * what 4 KiB pages give (the same file, stores, protection, fork). */
+static void large_pieces(void)
+{
+	const size_t n = (4UL << 20) + 3 * PG, two = 2UL << 20;
+	static unsigned char chunk[PG];
+	unsigned char v = 0xa5;
+	printf("== a 4 MiB file mapped shared\n");
+	unlink(at("mm_file.large"));
+	int fd = open(at("mm_file.large"), O_CREAT | O_EXCL | O_RDWR, 0644);
+	for (size_t off = 0; fd >= 0 && off < n; off += PG) {
+		for (size_t i = 0; i < PG; i++)
+			chunk[i] = pat(off + i);
+		if (pwrite(fd, chunk, PG, (off_t)off) != (ssize_t)PG) {
+			printf("create: %s\n", errname(errno));
+			break;
+		}
+	}
+	unsigned char *m = (unsigned char *)mm("mmap shared 4 MiB + 3 pages", NULL, NULL, n, RW,
+					       MAP_SHARED, fd, 0);
+	if (m) {
+		printf("file bytes: %s\n", okm(same_as_pat(m, 0, n)));
+		resident("first pages", m, 8);
+		show("pwrite at 2 MiB + 5", pwrite(fd, &v, 1, (off_t)two + 5));
+		rd("mapping at 2 MiB + 5", m + two + 5);
+		wr("store at 100", m + 100, 0x3c);
+		show("pread at 100", pread(fd, &v, 1, 100));
+		printf("pread sees the store: %s\n", okm(v == 0x3c));
+		rd("page 300", m + 300 * PG + 1);
+		show("mprotect PROT_NONE page 700", mprotect(m + 700 * PG, PG, PROT_NONE));
+		rd("page 700", m + 700 * PG);
+		rd("page 701", m + 701 * PG + 2);
+		show("munmap page 10", munmap(m + 10 * PG, PG));
+		rd("page 10", m + 10 * PG);
+		rd("page 11", m + 11 * PG + 3);
+		pid_t pid = fork();
+		if (pid == 0) {
+			wr("child: store at 3 MiB", m + 3 * (two / 2), 0x77);
+			_exit(m[two + 5] == 0xa5 ? 0 : 1);
+		}
+		int st = 0;
+		waitpid(pid, &st, 0);
+		printf("child: exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		rd("parent at 3 MiB", m + 3 * (two / 2));
+		show("msync", msync(m, 10 * PG, MS_SYNC));
+		show("pread at 3 MiB", pread(fd, &v, 1, (off_t)(3 * (two / 2))));
+		printf("file holds the child's store: %s\n", okm(v == 0x77));
+		munmap(m, 10 * PG);
+		munmap(m + 11 * PG, n - 11 * PG);
+	}
+	close(fd);
+	unlink(at("mm_file.large"));
 }
 
 int main(int argc, char **argv)
@@ -407,6 +463,7 @@ int main(int argc, char **argv)
 	close(fr);
 	show("unlink", unlink(at("mm_file.dat")));
 	read_into_mapping();
+	large_pieces();
 	printf("== done\n");
 	return 0;
 }

@@ -263,9 +263,9 @@ enum fault_result fault_handle(struct proc *p, uint64_t addr, uint64_t error)
 	if ((r = fault_classify(p, addr, error, &v)) != FAULT_DONE)
 		return r;
 	bool write = error & X86_PF_W;
-	if (!write && v->file && va - v->start >= (va & (LARGE_SIZE - 1)) &&
-	    v->end - (va & ~(LARGE_SIZE - 1)) >= LARGE_SIZE &&
-	    !(v->flags & (VMA_RAND_READ | VMA_LOCKED | VMA_LOCKONFAULT)) && !mm_vma_shm(v) &&
+	if (!write && v->file && !(v->flags & (VMA_RAND_READ | VMA_LOCKED | VMA_LOCKONFAULT)) &&
+	    va - v->start >= (va & (LARGE_SIZE - 1)) &&
+	    v->end - (va & ~(LARGE_SIZE - 1)) >= LARGE_SIZE && !mm_vma_shm(v) &&
 	    (r = fault_file_large(v, va)) != FAULT_LARGE_NO)
 		return r;
 	uint64_t *pte = pgtable_pte_alloc(va, &err);

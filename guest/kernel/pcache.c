@@ -201,6 +201,19 @@ static void ent_held_changed(struct pcache_ent *e, bool was)
 	}
 }
 
+/* A pin more or less: a fault's hit path pays for this, so a page of its
+ * own (the common case) costs one test more than the bare count. */
+static inline __attribute__((always_inline)) void ent_maps_add(struct pcache_ent *e, int d)
+{
+	if (__builtin_expect(!e->unit, 1)) {
+		e->maps += (uint32_t)d;
+		return;
+	}
+	bool was = ent_held(e);
+	e->maps += (uint32_t)d;
+	ent_held_changed(e, was);
+}
+
 static struct pcache_ent *pcache_by_page(const uint8_t *page)
 {
 	if (!ready)
@@ -525,9 +538,7 @@ int pcache_get_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcach
 	int r = pcache_get_ent(fs, ino, idx, ra, &e);
 
 	if (r >= 0) {
-		bool was = ent_held(e);
-		e->maps++;   /* stays in the ring until the hand passes */
-		ent_held_changed(e, was);
+		ent_maps_add(e, 1);   /* stays in the ring until the hand passes */
 		*page = e->page;
 	}
 	return r;
@@ -564,11 +575,8 @@ void pcache_pin(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
 
-	if (e) {
-		bool was = ent_held(e);
-		e->maps++;   /* stays in the ring until the hand passes */
-		ent_held_changed(e, was);
-	}
+	if (e)
+		ent_maps_add(e, 1);   /* stays in the ring until the hand passes */
 }
 
 bool pcache_unpin(uint8_t *page)
@@ -577,9 +585,7 @@ bool pcache_unpin(uint8_t *page)
 
 	if (!e || !e->maps)
 		return false;
-	bool was = ent_held(e);
-	e->maps--;
-	ent_held_changed(e, was);
+	ent_maps_add(e, -1);
 	pcache_update(e);
 	return !e->maps && e->dirty;
 }

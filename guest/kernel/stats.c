@@ -56,9 +56,11 @@ void stats_at_exit(void)
 	if (!stats_print_at_exit)
 		return;
 	printk("mmstats: faults anon_zero %lu pcache_hit %lu disk_read %lu around %lu cow %lu "
-	       "shared_dirty %lu stack_grow %lu sigsegv %lu sigbus %lu spurious %lu\n",
+	       "shared_dirty %lu stack_grow %lu sigsegv %lu sigbus %lu spurious %lu large %lu\n",
 	       f->anon_zero, f->pcache_hit, f->disk_read, f->around, f->cow, f->shared_dirty,
-	       f->stack_grow, f->sigsegv, f->sigbus, f->spurious);
+	       f->stack_grow, f->sigsegv, f->sigbus, f->spurious, f->large);
+	printk("mmstats: pcache units %lu unit_fills %lu unit_hits %lu unit_reclaims %lu\n",
+	       pc.units, pc.unit_fills, pc.unit_hits, pc.unit_reclaims);
 	printk("mmstats: pcache hits %lu misses %lu readahead %lu evictions %lu writebacks %lu, "
 	       "disk requests %lu, forks %lu\n",
 	       pc.hits, pc.misses, pc.readahead, pc.evictions, pc.writebacks, s->disk_requests,
