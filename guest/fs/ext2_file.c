@@ -136,38 +136,11 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 	return 0;
 }
 
-/* The same run into one buffer: the pages of a large page-cache unit are
- * physically contiguous, so the request needs neither a page list nor one
- * segment a page (the block layer splits it at BLK_REQ_MAX). */
-int64_t ext2_pages_read_into(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
-			     uint8_t *dst)
-{
-	uint64_t start = m->idx * FS_PAGE_SIZE, len;
-	int err;
-
-	if (m->n == 0)
-		return 0;
-	len = m->size - start;
-	if (len > (uint64_t)m->n * FS_PAGE_SIZE)
-		len = (uint64_t)m->n * FS_PAGE_SIZE;
-	if (m->split)
-		return ext2_read(fs, ino, start, dst, (size_t)len);
-	if (m->pblk) {
-		uint64_t bytes = (len + fs->block_size - 1) & ~(uint64_t)(fs->block_size - 1);
-
-		err = ext2_dev_read(fs, ext2_blk_off(fs, m->pblk), dst, (size_t)bytes);
-		if (err)
-			return err;
-	} else {
-		for (unsigned k = 0; k < m->n; k++)
-			fs_page_zero(dst + (uint64_t)k * FS_PAGE_SIZE);
-	}
-	touch_atime(fs, ino);
-	return (int64_t)len;
-}
-
-int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
-			uint8_t *const *pages)
+/* The run into pages[k] or, when dst is set, into n contiguous pages at
+ * dst (a large page-cache unit: one buffer, so no page list and no
+ * segment a page; the block layer splits it at BLK_REQ_MAX). */
+static int64_t pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			  uint8_t *const *pages, uint8_t *dst)
 {
 	uint64_t start = m->idx * FS_PAGE_SIZE, len;
 	int err = 0;
@@ -178,21 +151,35 @@ int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 	if (len > (uint64_t)m->n * FS_PAGE_SIZE)
 		len = (uint64_t)m->n * FS_PAGE_SIZE;
 	if (m->split)
-		return ext2_read(fs, ino, start, pages[0], (size_t)len);
+		return ext2_read(fs, ino, start, dst ? dst : pages[0], (size_t)len);
 	if (m->pblk) {
 		/* Whole blocks: the last one is the file's, so inside the
 		 * volume, and its tail lands inside the last page. */
 		uint64_t bytes = (len + fs->block_size - 1) & ~(uint64_t)(fs->block_size - 1);
+		uint64_t off = ext2_blk_off(fs, m->pblk);
 
-		err = blk_read_pages(fs->dev, ext2_blk_off(fs, m->pblk), pages, (size_t)bytes);
+		err = dst ? blk_read(fs->dev, off, dst, (size_t)bytes)
+			  : blk_read_pages(fs->dev, off, pages, (size_t)bytes);
 		if (err)
 			return err > 0 ? -EIO : err;
 	} else {
 		for (unsigned k = 0; k < m->n; k++)
-			fs_page_zero(pages[k]);
+			fs_page_zero(dst ? dst + (uint64_t)k * FS_PAGE_SIZE : pages[k]);
 	}
 	touch_atime(fs, ino);
 	return (int64_t)len;
+}
+
+int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			uint8_t *const *pages)
+{
+	return pages_read(fs, ino, m, pages, NULL);
+}
+
+int64_t ext2_pages_read_into(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
+			     uint8_t *dst)
+{
+	return pages_read(fs, ino, m, NULL, dst);
 }
 
 /* Zeroes the bytes between size and the end of its block, so that a later

@@ -544,64 +544,67 @@ static void mm_rmap_unmap(const struct mm_rmap *at, uint64_t pa, uint8_t *page)
  * the page keeps the cache page too, a rare and harmless refusal), every
  * process's entry for it goes, then a dirty page is written. Private
  * copies are not the cache's and stay. */
-bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
+typedef void (*mm_rmap_fn)(const struct mm_rmap *at, uint64_t pa, uint8_t *page);
+
+/* fn at every place of page idx of ino (the hinted one, or all, a batch at
+ * a time); false, with nothing done, when a locked VMA covers it or a
+ * space is ending (its VMAs are still listed but their entries are left
+ * behind and their pins given back: no place of it may be taken; nothing
+ * reclaims during an exit today, this keeps it so). */
+static bool mm_rmap_each(uint32_t ino, uint64_t idx, mm_rmap_fn fn, uint8_t *page,
+			 struct vnode **vn)
 {
 	struct mm_rmap at[MM_RMAP_BATCH];
-	struct vnode *vn = NULL;
 	uint64_t pa = (uint64_t)page - (uint64_t)phys_to_virt(0);
-	/* While a space ends, its VMAs are still listed but their entries are
-	 * left behind and their pins given back: no place of it may be taken.
-	 * (Nothing reclaims during an exit today; this keeps it so.) */
+
 	if (mm_space_ending)
 		return false;
-	int n = mm_rmap_hinted(ino, idx, at, &vn);
+	int n = mm_rmap_hinted(ino, idx, at, vn);
 
 	if (n == 0)
-		n = mm_rmap_find(ino, idx, at, 0, &vn);
+		n = mm_rmap_find(ino, idx, at, 0, vn);
 	if (n < 0)
 		return false;
 	for (unsigned done = 0; done < (unsigned)n; done += MM_RMAP_BATCH) {
 		if (done)   /* more places than one batch: the next ones */
-			mm_rmap_find(ino, idx, at, done, &vn);
+			mm_rmap_find(ino, idx, at, done, vn);
 		for (unsigned k = 0; k < MM_RMAP_BATCH && done + k < (unsigned)n; k++)
-			mm_rmap_unmap(&at[k], pa, page);
+			fn(&at[k], pa, page);
 	}
-	return vn && pcache_writeback(vfs_root, page, vn->size) == 0;
+	return true;
+}
+
+bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page)
+{
+	struct vnode *vn = NULL;
+
+	return mm_rmap_each(ino, idx, mm_rmap_unmap, page, &vn) && vn &&
+	       pcache_writeback(vfs_root, page, vn->size) == 0;
+}
+
+/* The place's large entry, if it maps the unit at pa. */
+static void mm_rmap_unmap_large(const struct mm_rmap *at, uint64_t pa, uint8_t *base)
+{
+	uint64_t *pde = pgtable_pde_find_in(at->p->cr3, at->va);
+
+	(void)base;
+	if (!pde || (*pde & (X86_PTE_PS | X86_PTE_ADDR)) != (X86_PTE_PS | pa))
+		return;
+	if (at->p == proc_current) {
+		pgtable_drop_large(pde, at->va);
+	} else {
+		*pde = 0;   /* no TLB of another space is live (no PCIDs) */
+		mm_large_unmapped(pa | X86_PTE_PS);
+	}
 }
 
 /* The page cache wants the unit at base (pages [first, first + unit) of
- * ino) back from its large mappings: every VMA of ino that covers it may
- * hold one large entry for it, unless the VMA is locked. */
+ * ino) back from its large mappings: every VMA of ino that covers page
+ * first may hold one large entry for it. Refused, as for a page, when a
+ * locked VMA covers it. */
 bool mm_reclaim_cache_unit(uint32_t ino, uint64_t first, uint8_t *base)
 {
-	struct proc *cur = proc_current;
-	uint64_t pa = (uint64_t)base - (uint64_t)phys_to_virt(0);
+	struct vnode *vn = NULL;
 
-	if (mm_space_ending)
-		return false;
-	for (unsigned k = 0; k < proc_slots; k++) {
-		struct proc *p = &proc_table[k];
-		if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
-			continue;
-		for (unsigned i = 0; i < p->vmas.n; i++) {
-			const struct vma *v = &p->vmas.v[i];
-			uint64_t va;
-			if (!mm_rmap_covers(v, ino, first, &va))
-				continue;
-			uint64_t *pde = pgtable_pde_find_in(p->cr3, va);
-			if (!pde || (*pde & (X86_PTE_PS | X86_PTE_ADDR)) != (X86_PTE_PS | pa))
-				continue;
-			if (v->flags & VMA_LOCKED)
-				return false;
-			/* another space's entry: no TLB of it is live (no
-			 * PCIDs; loading its CR3 again flushes) */
-			if (p == cur) {
-				pgtable_drop_large(pde, va);
-			} else {
-				*pde = 0;
-				mm_large_unmapped(pa | X86_PTE_PS);
-			}
-		}
-	}
-	return true;
+	return mm_rmap_each(ino, first, mm_rmap_unmap_large, base, &vn);
 }

@@ -97,7 +97,8 @@ int mm_fork(struct proc *parent, struct proc *child);
  * (ino, idx) from every process and write it if dirty. */
 bool mm_reclaim_cache_page(uint32_t ino, uint64_t idx, uint8_t *page);
 /* Its hook for large units (pcache_set_reclaim_unit): drop every large
- * entry mapping the unit at base. */
+ * entry mapping the unit at base (pages [first, first + 512) of ino);
+ * false when a locked VMA covers page first. */
 bool mm_reclaim_cache_unit(uint32_t ino, uint64_t first, uint8_t *base);
 /* Pages mapped by VMAs, for RLIMIT_AS. */
 uint64_t mm_total_pages(const struct proc *p);

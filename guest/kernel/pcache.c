@@ -65,7 +65,8 @@ static uint64_t seq_next;
 /* Large units (pcache.h): PCACHE_UNIT_PAGES entries each, in page-sized
  * blocks of their own, never in the chains or the ring; found through the
  * unit, by (ino, first) or by block address. A unit is intact while every
- * entry holds (ino, first + k): only then may a large entry map it. */
+ * entry holds (ino, first + k), no gone bit set: only then may a large
+ * entry map it. */
 #define PCACHE_UNITS_MAX 1024u          /* 2 GiB */
 #define PCACHE_UBUCKETS  256u
 #define PCACHE_UNIT_MASK (PCACHE_UNIT_PAGES - 1)
@@ -84,7 +85,6 @@ struct pcache_unit {
 						    512 entries valid */
 	uint16_t next;            /* chain by (ino, first) */
 	uint16_t pnext;           /* chain by base */
-	uint8_t intact;
 	uint8_t ref;              /* clock */
 };
 _Static_assert(PCACHE_UNITS_MAX < NIL, "unit numbers fit the chain links");
@@ -158,6 +158,15 @@ static bool unit_gone(const struct pcache_unit *u, unsigned k)
 	return u->gone[k / 64] >> (k % 64) & 1;
 }
 
+static bool unit_intact(const struct pcache_unit *u)
+{
+	uint64_t any = 0;
+
+	for (unsigned w = 0; w < PCACHE_UNIT_PAGES / 64; w++)
+		any |= u->gone[w];
+	return !any;
+}
+
 /* The file and page an entry holds (ino 0: none). */
 static uint32_t ent_ino(const struct pcache_ent *e)
 {
@@ -177,8 +186,6 @@ static bool ent_held(const struct pcache_ent *e)
 	return e->maps || e->dirty;
 }
 
-/* After e->maps or e->dirty changed from what made ent_held() was: a
- * unit counts its held entries, so finding a reusable unit is no scan. */
 static bool unit_busy(const struct pcache_unit *u)
 {
 	return u->pde_maps || u->held;
@@ -191,6 +198,8 @@ static void unit_busy_changed(const struct pcache_unit *u, bool was)
 		units_busy += was ? (unsigned)-1 : 1;
 }
 
+/* After e->maps or e->dirty changed from what made ent_held() was: a
+ * unit counts its held entries, so finding a reusable unit is no scan. */
 static void ent_held_changed(struct pcache_ent *e, bool was)
 {
 	if (e->unit && was != ent_held(e)) {
@@ -311,7 +320,6 @@ static void pcache_unlink(struct pcache_ent *e)
 			ndirty--;
 		}
 		ent_held_changed(e, was);
-		unit_of(e)->intact = 0;
 		return;
 	}
 	uint16_t *link = &bucket[pcache_hash(e->ino, e->idx)];
@@ -681,7 +689,6 @@ void pcache_reset(void)
 		for (unsigned k = 0; u->held && k < PCACHE_UNIT_PAGES; k++)
 			u->ent[k].maps = u->ent[k].dirty = 0;
 		u->ino = 0;
-		u->intact = 0;
 		u->pde_maps = u->held = 0;
 	}
 	units_busy = 0;
@@ -714,7 +721,6 @@ static void unit_unhash(struct pcache_unit *u)
 		link = &units[*link].next;
 	*link = u->next;
 	u->ino = 0;
-	u->intact = 0;
 }
 
 /* A new slot while there are fewer than units_max and memory gives the
@@ -751,7 +757,6 @@ static struct pcache_unit *unit_new(void)
 	stats.units++;
 	return u;
 }
-
 
 /* A slot for a new unit: a new one while allowed, else the first the
  * clock finds unused; when every unit is mapped, large mappings are
@@ -845,7 +850,7 @@ int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **
 	if (!ready)
 		pcache_init();
 	if ((u = unit_lookup(ino, first))) {
-		if (!u->intact)
+		if (!unit_intact(u))
 			return -EAGAIN;
 		bool busy = unit_busy(u);
 		u->pde_maps++;
@@ -865,7 +870,6 @@ int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **
 		u->gone[w] = 0;
 	u->ino = ino;
 	u->first = first;
-	u->intact = 1;
 	u->ref = 1;
 	u->pde_maps = 1;
 	units_busy++;   /* it was not: a victim */

@@ -14,7 +14,6 @@
 #define PGTABLE_LEVEL_BITS 9
 #define PGTABLE_2M_SHIFT 21
 #define PGTABLE_LOWER_END (1ull << 47)   /* first non-canonical address */
-#define PGTABLE_2M_ADDR (X86_PTE_ADDR & ~((1ull << PGTABLE_2M_SHIFT) - 1))
 
 static uint64_t *pgtable_pte_find_err(uint64_t pml4, uint64_t va, int *err);
 
@@ -334,7 +333,7 @@ uint64_t pgtable_large_pte(uint64_t va)
 
 	if (!pde || (*pde & (X86_PTE_P | X86_PTE_PS)) != (X86_PTE_P | X86_PTE_PS))
 		return 0;
-	return (*pde & ~(PGTABLE_2M_ADDR | X86_PTE_PS)) | (*pde & PGTABLE_2M_ADDR) |
+	return (*pde & ~(uint64_t)X86_PTE_PS) |
 	       (va & (((1ull << PGTABLE_2M_SHIFT) - 1) & ~(uint64_t)(X86_PAGE_SIZE - 1)));
 }
 
