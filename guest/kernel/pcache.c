@@ -223,36 +223,40 @@ static inline __attribute__((always_inline)) void ent_maps_add(struct pcache_ent
 	ent_held_changed(e, was);
 }
 
-static struct pcache_ent *pcache_by_page(const uint8_t *page)
+/* Inline: every unmapped cache page pays for it (emulated on kvm-pvm).
+ * Pages of their own first, as in pcache_lookup. */
+static inline __attribute__((always_inline)) struct pcache_ent *
+pcache_by_page(const uint8_t *page)
 {
 	if (!ready)
 		return NULL;
+	for (uint16_t i = pbucket[pcache_phash(page)]; i != NIL; i = ent[i].pnext)
+		if (ent[i].page == page)
+			return &ent[i];
 	if (units_used) {
 		const uint8_t *base = (const uint8_t *)((uint64_t)page & ~(PCACHE_UNIT_BYTES - 1));
 		struct pcache_unit *u = unit_by_base(base);
 		if (u)
 			return &u->ent[(page - base) >> PCACHE_SHIFT];
 	}
-	for (uint16_t i = pbucket[pcache_phash(page)]; i != NIL; i = ent[i].pnext)
-		if (ent[i].page == page)
-			return &ent[i];
 	return NULL;
 }
 
-/* Inline (as is pcache_get_ent): a fault's hit path is these two. */
+/* Inline: fault-around's path. A page is cached on its own or in its
+ * unit, never both, so pages of their own are looked for first. */
 static inline __attribute__((always_inline)) struct pcache_ent *
 pcache_lookup(uint32_t ino, uint64_t idx)
 {
 	if (!ready)
 		return NULL;
+	for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next)
+		if (ent[i].ino == ino && ent[i].idx == idx)
+			return &ent[i];
 	if (units_used) {
 		struct pcache_unit *u = unit_lookup(ino, idx & ~(uint64_t)PCACHE_UNIT_MASK);
 		if (u && !unit_gone(u, idx & PCACHE_UNIT_MASK))
 			return &u->ent[idx & PCACHE_UNIT_MASK];
 	}
-	for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next)
-		if (ent[i].ino == ino && ent[i].idx == idx)
-			return &ent[i];
 	return NULL;
 }
 
@@ -505,12 +509,14 @@ static __attribute__((noinline)) int pcache_fill(struct ext2_fs *fs, uint32_t in
 	return 0;
 }
 
-/* 1: found, 0: read, or -errno; *out: the entry. */
-static inline __attribute__((always_inline)) int
-pcache_get_ent(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
-	       struct pcache_ent **out)
+/* Not found: read idx (1: found after all, 0: read, or -errno), and the
+ * pin or the page the caller wants. Out of line, so a hit calls nothing. */
+static __attribute__((noinline)) int pcache_get_slow(struct ext2_fs *fs, uint32_t ino,
+						     uint64_t idx, enum pcache_ra ra, bool pin,
+						     uint8_t **page)
 {
 	struct pcache_ent *e;
+	int r = 1;
 
 	if (!ready)
 		pcache_init();
@@ -519,37 +525,51 @@ pcache_get_ent(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra
 		    idx - seq_next < PCACHE_RA);
 	seq_ino = ino;
 	seq_next = idx + 1;
-	if ((e = pcache_lookup(ino, idx))) {
-		stats.hits++;
-		e->ref = 1;
-		*out = e;
-		return 1;
+	if ((e = pcache_lookup(ino, idx)))
+		stats.hits++;   /* a page of a unit */
+	else if ((r = pcache_fill(fs, ino, idx, seq, &e)) < 0)
+		return r;
+	e->ref = 1;
+	if (pin)
+		ent_maps_add(e, 1);
+	*page = e->page;
+	return r;
+}
+
+/* 1: found, 0: read, or -errno; *page: the page, pinned if pin. The hit
+ * of a page of its own is every file fault's path: inline, no calls. */
+static inline __attribute__((always_inline)) int
+pcache_get_page(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra, bool pin,
+		uint8_t **page)
+{
+	/* A page is cached on its own or in its unit, never both. */
+	if (__builtin_expect(ready, 1)) {
+		for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next) {
+			struct pcache_ent *e = &ent[i];
+			if (e->ino != ino || e->idx != idx)
+				continue;
+			seq_ino = ino;   /* a hit is never a miss's readahead */
+			seq_next = idx + 1;
+			stats.hits++;
+			e->ref = 1;
+			e->maps += pin;   /* stays in the ring until the hand passes */
+			*page = e->page;
+			return 1;
+		}
 	}
-	return pcache_fill(fs, ino, idx, seq, out);
+	return pcache_get_slow(fs, ino, idx, ra, pin, page);
 }
 
 int pcache_get_ra(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
 		  uint8_t **page)
 {
-	struct pcache_ent *e;
-	int r = pcache_get_ent(fs, ino, idx, ra, &e);
-
-	if (r >= 0)
-		*page = e->page;
-	return r;
+	return pcache_get_page(fs, ino, idx, ra, false, page);
 }
 
 int pcache_get_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra ra,
 		      uint8_t **page)
 {
-	struct pcache_ent *e;
-	int r = pcache_get_ent(fs, ino, idx, ra, &e);
-
-	if (r >= 0) {
-		ent_maps_add(e, 1);   /* stays in the ring until the hand passes */
-		*page = e->page;
-	}
-	return r;
+	return pcache_get_page(fs, ino, idx, ra, true, page);
 }
 
 /* By hash lookups over the range when it is shorter than the table,
@@ -587,6 +607,8 @@ void pcache_pin(uint8_t *page)
 		ent_maps_add(e, 1);   /* stays in the ring until the hand passes */
 }
 
+/* Every unmap and exit pays this per cache page: no calls on the way for
+ * a page of its own that stays mapped elsewhere or becomes reusable. */
 bool pcache_unpin(uint8_t *page)
 {
 	struct pcache_ent *e = pcache_by_page(page);
@@ -594,8 +616,11 @@ bool pcache_unpin(uint8_t *page)
 	if (!e || !e->maps)
 		return false;
 	ent_maps_add(e, -1);
-	pcache_update(e);
-	return !e->maps && e->dirty;
+	if (e->maps)
+		return false;
+	if (!e->unit && !e->in_ring && !e->busy && !e->dirty)
+		ring_insert(e);
+	return e->dirty;
 }
 
 void pcache_set_dirty(uint8_t *page)
