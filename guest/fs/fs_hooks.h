@@ -8,6 +8,7 @@
 #ifndef GUEST_FS_FS_HOOKS_H
 #define GUEST_FS_FS_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +34,9 @@ uint32_t fs_now(void);
 void *fs_page_alloc(void);
 void fs_page_free(void *page);
 /* npages contiguous pages at a multiple of align, kept for good (never
- * given back), or NULL: the blocks of the page cache's large units. */
-void *fs_pages_alloc_run(size_t npages, size_t align);
+ * given back), or NULL: the blocks of the page cache's large units and
+ * their entries; zeroed if zero (free when RAM came zero). */
+void *fs_pages_alloc_run(size_t npages, size_t align, bool zero);
 /* Zero a whole page from fs_page_alloc(). Its own hook because the kernel
  * has a far cheaper way than a store loop (one hypercall). */
 void fs_page_zero(void *page);

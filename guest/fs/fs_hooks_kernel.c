@@ -29,9 +29,9 @@ void fs_page_free(void *page)
 		page_free((uint64_t)page - MV_DIRECT_MAP_BASE);
 }
 
-void *fs_pages_alloc_run(size_t npages, size_t align)
+void *fs_pages_alloc_run(size_t npages, size_t align, bool zero)
 {
-	uint64_t pa = page_alloc_run(npages, align);
+	uint64_t pa = zero ? page_alloc_run_zeroed(npages, align) : page_alloc_run(npages, align);
 
 	return pa ? phys_to_virt(pa) : NULL;
 }

@@ -39,12 +39,11 @@ struct pcache_ent {
 	uint8_t busy;             /* taken for a fill in progress: not a victim */
 	uint8_t dirty;            /* written through a shared mapping since the
 				     last writeback */
-	uint16_t unit;            /* slot + 1 of the large unit the page is in,
-				     whose ino, first and gone bits say what
-				     the page holds (ino and idx unused);
-				     0: a page of its own (in the chains and
-				     the ring) */
 };
+/* A page of its own is an entry of ent[] (in the chains and the ring); an
+ * entry of a large unit is one of uents[], whose place says which unit and
+ * page it stands for (page, ino and idx unused): a new unit's entries are
+ * zero memory, with nothing to set up for its 512 pages. */
 _Static_assert(PCACHE_MAX < NIL, "entry numbers fit the chain links");
 
 static struct pcache_ent ent[PCACHE_MAX];
@@ -90,6 +89,7 @@ struct pcache_unit {
 _Static_assert(PCACHE_UNITS_MAX < NIL, "unit numbers fit the chain links");
 
 static struct pcache_unit units[PCACHE_UNITS_MAX];
+static struct pcache_ent *uents;   /* units[i].ent == uents + i * unit pages */
 static unsigned units_max, units_used, unit_hand;
 static unsigned units_busy;   /* units with a large mapping or a held entry */
 static uint16_t ubucket[PCACHE_UBUCKETS], upbucket[PCACHE_UBUCKETS];
@@ -148,9 +148,23 @@ static struct pcache_unit *unit_by_base(const uint8_t *base)
 	return NULL;
 }
 
+static bool ent_own(const struct pcache_ent *e)
+{
+	return (uintptr_t)e - (uintptr_t)ent < sizeof(ent);
+}
+
+/* Of a unit's entry (!ent_own). */
 static struct pcache_unit *unit_of(const struct pcache_ent *e)
 {
-	return &units[e->unit - 1];
+	return &units[((uintptr_t)e - (uintptr_t)uents) / sizeof(*e) / PCACHE_UNIT_PAGES];
+}
+
+static uint8_t *ent_page(const struct pcache_ent *e)
+{
+	if (ent_own(e))
+		return e->page;
+	const struct pcache_unit *u = unit_of(e);
+	return u->base + ((uint64_t)(e - u->ent) << PCACHE_SHIFT);
 }
 
 static bool unit_gone(const struct pcache_unit *u, unsigned k)
@@ -170,7 +184,7 @@ static bool unit_intact(const struct pcache_unit *u)
 /* The file and page an entry holds (ino 0: none). */
 static uint32_t ent_ino(const struct pcache_ent *e)
 {
-	if (!e->unit)
+	if (ent_own(e))
 		return e->ino;
 	const struct pcache_unit *u = unit_of(e);
 	return unit_gone(u, (unsigned)(e - u->ent)) ? 0 : u->ino;
@@ -178,7 +192,7 @@ static uint32_t ent_ino(const struct pcache_ent *e)
 
 static uint64_t ent_idx(const struct pcache_ent *e)
 {
-	return e->unit ? unit_of(e)->first + (uint64_t)(e - unit_of(e)->ent) : e->idx;
+	return ent_own(e) ? e->idx : unit_of(e)->first + (uint64_t)(e - unit_of(e)->ent);
 }
 
 static bool ent_held(const struct pcache_ent *e)
@@ -202,7 +216,7 @@ static void unit_busy_changed(const struct pcache_unit *u, bool was)
  * unit counts its held entries, so finding a reusable unit is no scan. */
 static void ent_held_changed(struct pcache_ent *e, bool was)
 {
-	if (e->unit && was != ent_held(e)) {
+	if (!ent_own(e) && was != ent_held(e)) {
 		struct pcache_unit *u = unit_of(e);
 		bool busy = unit_busy(u);
 		u->held += was ? (uint32_t)-1 : 1;
@@ -214,7 +228,7 @@ static void ent_held_changed(struct pcache_ent *e, bool was)
  * own (the common case) costs one test more than the bare count. */
 static inline __attribute__((always_inline)) void ent_maps_add(struct pcache_ent *e, int d)
 {
-	if (__builtin_expect(!e->unit, 1)) {
+	if (__builtin_expect(ent_own(e), 1)) {
 		e->maps += (uint32_t)d;
 		return;
 	}
@@ -306,7 +320,7 @@ static void ring_remove(struct pcache_ent *e)
  * what it finds no longer reusable, so a fault's pin costs nothing here. */
 static void pcache_update(struct pcache_ent *e)
 {
-	if (e->unit)
+	if (!ent_own(e))
 		return;   /* reused with its unit */
 	if (!e->in_ring && pcache_reusable(e))
 		ring_insert(e);
@@ -314,7 +328,7 @@ static void pcache_update(struct pcache_ent *e)
 
 static void pcache_unlink(struct pcache_ent *e)
 {
-	if (e->unit) {
+	if (!ent_own(e)) {
 		struct pcache_unit *u = unit_of(e);
 		unsigned k = (unsigned)(e - u->ent);
 		bool was = ent_held(e);
@@ -437,7 +451,7 @@ uint8_t *pcache_find(uint32_t ino, uint64_t idx)
 	if (!e)
 		return NULL;
 	e->ref = 1;
-	return e->page;
+	return ent_page(e);
 }
 
 int pcache_get(struct ext2_fs *fs, uint32_t ino, uint64_t idx, uint8_t **page)
@@ -532,7 +546,7 @@ static __attribute__((noinline)) int pcache_get_slow(struct ext2_fs *fs, uint32_
 	e->ref = 1;
 	if (pin)
 		ent_maps_add(e, 1);
-	*page = e->page;
+	*page = ent_page(e);
 	return r;
 }
 
@@ -618,7 +632,7 @@ bool pcache_unpin(uint8_t *page)
 	ent_maps_add(e, -1);
 	if (e->maps)
 		return false;
-	if (!e->unit && !e->in_ring && !e->busy && !e->dirty)
+	if (ent_own(e) && !e->in_ring && !e->busy && !e->dirty)
 		ring_insert(e);
 	return e->dirty;
 }
@@ -653,7 +667,7 @@ static int pcache_write_ent(struct ext2_fs *fs, struct pcache_ent *e, uint64_t s
 		return 0;
 	if (off < size) {
 		uint64_t n = size - off < PCACHE_PAGE ? size - off : PCACHE_PAGE;
-		int64_t w = ext2_write(fs, ino, off, e->page, (size_t)n);
+		int64_t w = ext2_write(fs, ino, off, ent_page(e), (size_t)n);
 		if (w < 0)
 			return (int)w;
 		if ((uint64_t)w < n)
@@ -750,32 +764,30 @@ static void unit_unhash(struct pcache_unit *u)
 
 /* A new slot while there are fewer than units_max and memory gives the
  * blocks; NULL otherwise (units_max then stops there). The entries of all
- * units come in one run, taken with the first: one run per unit would put
- * the frontier off 2 MiB, and the next block's alignment would skip (and
- * list as free, one emulated loop turn each) almost a whole unit. */
+ * units come in one zeroed run, taken with the first: one run per unit
+ * would put the frontier off 2 MiB, and the next block's alignment would
+ * skip (and list as free, one emulated loop turn each) almost a whole
+ * unit. */
 static struct pcache_unit *unit_new(void)
 {
-	static struct pcache_ent *ents;   /* units_max units' worth */
-	static unsigned ents_cap;
+	static unsigned uents_cap;
 
-	if (!ents) {
+	if (!uents) {
 		size_t bytes = (size_t)units_max * PCACHE_UNIT_PAGES * sizeof(struct pcache_ent);
-		ents = fs_pages_alloc_run((bytes + FS_PAGE_SIZE - 1) / FS_PAGE_SIZE, FS_PAGE_SIZE);
-		ents_cap = ents ? units_max : 0;
+		uents = fs_pages_alloc_run((bytes + FS_PAGE_SIZE - 1) / FS_PAGE_SIZE, FS_PAGE_SIZE,
+					   true);
+		uents_cap = uents ? units_max : 0;
 	}
-	uint8_t *base = units_used < ents_cap
-				? fs_pages_alloc_run(PCACHE_UNIT_PAGES, PCACHE_UNIT_BYTES)
+	uint8_t *base = units_used < uents_cap
+				? fs_pages_alloc_run(PCACHE_UNIT_PAGES, PCACHE_UNIT_BYTES, false)
 				: NULL;
 	if (!base) {
 		units_max = units_used;
 		return NULL;
 	}
 	struct pcache_unit *u = &units[units_used];
-	struct pcache_ent *e = ents + (size_t)units_used * PCACHE_UNIT_PAGES;
-	*u = (struct pcache_unit){ .base = base, .ent = e };
-	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++)
-		e[k] = (struct pcache_ent){ .page = base + ((uint64_t)k << PCACHE_SHIFT),
-					    .unit = (uint16_t)(units_used + 1) };
+	*u = (struct pcache_unit){ .base = base,
+				   .ent = uents + (size_t)units_used * PCACHE_UNIT_PAGES };
 	u->pnext = upbucket[unit_phash(base)];
 	upbucket[unit_phash(base)] = (uint16_t)units_used;
 	units_used++;

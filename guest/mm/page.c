@@ -171,6 +171,22 @@ uint64_t page_alloc_zeroed(void)
 	return pa;
 }
 
+uint64_t page_alloc_run_zeroed(uint64_t npages, uint64_t align)
+{
+	uint64_t pa = page_alloc_run(npages, align);
+
+	for (uint64_t p = pa; pa && p < pa + (npages << X86_PAGE_SHIFT); p += X86_PAGE_SIZE) {
+		if (ram_zero && (!zero_check || page_is_zero(p))) {
+			stats.zero_skipped++;
+			continue;
+		}
+		if (ram_zero)
+			stats.zero_wrong++;
+		page_zero(p);
+	}
+	return pa;
+}
+
 bool page_is_usable(uint64_t pa)
 {
 	for (unsigned i = 0; i < nranges; i++)

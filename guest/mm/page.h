@@ -31,6 +31,8 @@ uint64_t page_alloc_zeroed(void);
  * at least a page), never used before, so zero when RAM is said to be; 0
  * when no frontier has such a run left. Not for page_free. */
 uint64_t page_alloc_run(uint64_t npages, uint64_t align);
+/* The same, zero: nothing to do when RAM is said to be. */
+uint64_t page_alloc_run_zeroed(uint64_t npages, uint64_t align);
 /* zero: RAM outside the reserved ranges reads as zero (mv_boot.h
  * MV_BOOT_F_RAM_ZERO). check: still look at every such page, zero it and
  * count it in zero_wrong if it is not (for tests of that promise). */

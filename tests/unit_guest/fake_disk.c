@@ -136,7 +136,7 @@ int fake_runs_out;
 /* Kept for good by the caller, so kept reachable here (no leak report). */
 static void *runs_kept[4096];
 
-void *fs_pages_alloc_run(size_t npages, size_t align)
+void *fs_pages_alloc_run(size_t npages, size_t align, bool zero)
 {
 	void *p;
 
@@ -146,8 +146,11 @@ void *fs_pages_alloc_run(size_t npages, size_t align)
 		p = fake_run_alloc_hook(npages, align);
 	else
 		p = aligned_alloc(align, npages * FS_PAGE_SIZE);
-	if (p)
+	if (p) {
 		runs_kept[fake_runs_out++] = p;
+		/* not asked for zeros: bytes no caller may rely on */
+		memset(p, zero ? 0 : 0xa5, npages * FS_PAGE_SIZE);
+	}
 	return p;
 }
 

@@ -468,6 +468,33 @@ START_TEST(page_alloc_zeroed_with_check_finds_and_zeroes_a_dirty_fresh_page)
 }
 END_TEST
 
+START_TEST(page_alloc_run_zeroed_zeroes_only_what_ram_does_not_promise)
+{
+	boot_layout();
+	/* no promise: every page of the run zeroed */
+	fill(page_alloc() + PG, 0x33);   /* the next run's first page, not zero */
+	uint64_t run = page_alloc_run_zeroed(4, PG);
+	ck_assert_uint_ne(run, 0);
+	ck_assert_uint_eq(fake.npage_zero, 4);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert(all_zero(run + i * PG));
+	/* promised and checked: only the page found dirty */
+	page_set_ram_zero(true, true);
+	fill(run + 4 * PG + PG, 0x44);
+	uint64_t two = page_alloc_run_zeroed(2, PG);
+	ck_assert_uint_eq(two, run + 4 * PG);
+	ck_assert_uint_eq(fake.npage_zero, 5);
+	ck_assert_uint_eq(stats().zero_wrong, 1);
+	ck_assert_uint_eq(stats().zero_skipped, 1);
+	ck_assert(all_zero(two + PG));
+	/* promised: nothing to do */
+	page_set_ram_zero(true, false);
+	ck_assert_uint_ne(page_alloc_run_zeroed(3, PG), 0);
+	ck_assert_uint_eq(fake.npage_zero, 5);
+	ck_assert_uint_eq(stats().zero_skipped, 4);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_page");
@@ -501,6 +528,7 @@ int main(void)
 	    page_top_is_end_of_highest_range,
 	    page_alloc_run_is_aligned_and_lists_the_pages_it_skips,
 	    page_alloc_run_refuses_bad_arguments_and_runs_that_do_not_fit,
+	    page_alloc_run_zeroed_zeroes_only_what_ram_does_not_promise,
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		TCase *tc = tcase_create(t[i]->name);
