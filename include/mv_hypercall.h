@@ -17,9 +17,9 @@
 #define MAPVISOR_MV_HYPERCALL_H
 
 /* Version 2 added MV_HC_MEM_COPY (byte ranges), version 3 MV_HC_SLEEP,
- * version 4 MV_HC_PUBLISH_STATS; earlier numbers are unchanged, so an older
- * VMM answers a newer call with -ENOSYS. */
-#define MV_HC_ABI_VERSION   4u
+ * version 4 MV_HC_PUBLISH_STATS, version 5 MV_HC_WORD_RUN; earlier numbers
+ * are unchanged, so an older VMM answers a newer call with -ENOSYS. */
+#define MV_HC_ABI_VERSION   5u
 #define MV_HC_PORT_DEFAULT  0x0510
 
 enum mv_hc_op {
@@ -43,6 +43,13 @@ enum mv_hc_op {
 	                           * mv_guest_stats (mv_guest_stats.h), read when
 	                           * the VM ends -> 0; -EFAULT outside guest RAM,
 	                           * -EINVAL if smaller than its header */
+	MV_HC_WORD_RUN      = 11, /* rdi = gpa (4-byte aligned) of rsi little-
+	                           * endian 32-bit words (<= MV_HC_WORD_RUN_MAX),
+	                           * rcx = a value -> how many words from the
+	                           * first go rcx, rcx + 1, rcx + 2 ... (mod 2^32):
+	                           * a file system's block map checked for one
+	                           * disk run (2 emulated instructions a word
+	                           * otherwise); -EINVAL if misaligned or too long */
 	MV_HC_NR
 };
 
@@ -57,6 +64,8 @@ enum mv_mark {
 /* Longest MV_HC_MEM_COPY: bounds the time one exit can take (a 1 MiB
  * memmove is well under a millisecond on the host); longer copies are split. */
 #define MV_HC_MEM_COPY_MAX  (1u << 20)
+/* Longest MV_HC_WORD_RUN: a 64 KiB block's worth of 32-bit pointers. */
+#define MV_HC_WORD_RUN_MAX  16384u
 /* Longest MV_HC_SLEEP: one exit never holds the vCPU for more than a second,
  * so a longer sleep is a loop the guest can see through. */
 #define MV_HC_SLEEP_MAX_NS  1000000000ull

@@ -1,5 +1,6 @@
 #include "hypercall.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -72,6 +73,27 @@ int64_t hc_page_discard(struct guest_mem *gm, gpa_t gpa, uint64_t pages)
 	}
 	memset(p, 0, pages << X86_PAGE_SHIFT);
 	return 0;
+}
+
+/* Words are read as little-endian, the guest's order, whatever the host's. */
+int64_t hc_word_run(struct guest_mem *gm, gpa_t gpa, uint64_t count, uint64_t first)
+{
+	if ((gpa & 3) || count > MV_HC_WORD_RUN_MAX)
+		return -EINVAL;
+	if (count == 0)
+		return 0;
+	const uint8_t *p = gm_ptr(gm, gpa, count * 4);
+	if (!p)
+		return -EFAULT;
+	uint32_t want = (uint32_t)first;
+	uint64_t n = 0;
+	for (; n < count; n++, p += 4, want++) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		if (le32toh(w) != want)
+			break;
+	}
+	return (int64_t)n;
 }
 
 int64_t hc_sleep(uint64_t ns)
@@ -155,6 +177,9 @@ static void hypercall_out(struct vm *vm, void *opaque, uint16_t port, const uint
 		break;
 	case MV_HC_SLEEP:
 		ret = hc_sleep(r.rdi);
+		break;
+	case MV_HC_WORD_RUN:
+		ret = hc_word_run(&vm->mem, r.rdi, r.rsi, r.rcx);
 		break;
 	case MV_HC_PUBLISH_STATS:
 		ret = guest_stats_publish(&vm->mem, &vm->guest_stats, r.rdi, r.rsi);

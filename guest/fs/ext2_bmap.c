@@ -134,6 +134,35 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 	return 0;
 }
 
+/* How many of ptrs[0, lim) go blk, blk + 1, ... (ptrs[0] == blk). Two
+ * pointers a compare, (blk + n, blk + n + 1) as one word, eight a turn:
+ * ~2 instructions a block, each emulated on kvm-pvm, where the host
+ * counts long runs instead (fs_word_run, one exit). */
+static uint32_t run_of(const uint8_t *ptrs, uint32_t lim, uint32_t blk)
+{
+	long host = lim > 1 ? fs_word_run(ptrs + sizeof(uint32_t), lim - 1, blk + 1) : -1;
+	uint32_t n = 1;
+
+	if (host >= 0)
+		return 1 + (uint32_t)host;
+	const uint64_t two = 2ull << 32 | 2;
+	uint64_t pair = (uint64_t)(blk + 1) | (uint64_t)(blk + 2) << 32;
+	const uint8_t *q = ptrs + sizeof(uint32_t);
+	for (uint32_t turns = (lim - 1) / 8; turns; turns--, q += 32, pair += 4 * two) {
+		if (ext2_get64(q) != pair || ext2_get64(q + 8) != pair + two ||
+		    ext2_get64(q + 16) != pair + 2 * two || ext2_get64(q + 24) != pair + 3 * two)
+			break;
+		n += 8;
+	}
+	while (n + 1 < lim && ext2_get64(ptrs + n * sizeof(uint32_t)) == pair) {
+		n += 2;
+		pair += two;
+	}
+	while (n < lim && ext2_get32(ptrs + n * sizeof(uint32_t)) == blk + n)
+		n++;
+	return n;
+}
+
 int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
 		  uint32_t *pblk, uint32_t *run)
 {
@@ -171,23 +200,7 @@ int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint
 	uint32_t lim = end - i < max ? end - i : max, n = 1;
 	const uint8_t *ptrs = depth ? ind + i * sizeof(uint32_t) : (const uint8_t *)&in->i_block[i];
 	if (blk) {
-		/* two pointers a compare, (blk + n, blk + n + 1) as one word,
-		 * eight a turn: ~2 instructions a block */
-		const uint64_t two = 2ull << 32 | 2;
-		uint64_t pair = (uint64_t)(blk + 1) | (uint64_t)(blk + 2) << 32;
-		const uint8_t *q = ptrs + sizeof(uint32_t);
-		for (uint32_t turns = (lim - 1) / 8; turns; turns--, q += 32, pair += 4 * two) {
-			if (ext2_get64(q) != pair || ext2_get64(q + 8) != pair + two ||
-			    ext2_get64(q + 16) != pair + 2 * two || ext2_get64(q + 24) != pair + 3 * two)
-				break;
-			n += 8;
-		}
-		while (n + 1 < lim && ext2_get64(ptrs + n * sizeof(uint32_t)) == pair) {
-			n += 2;
-			pair += two;
-		}
-		while (n < lim && ext2_get32(ptrs + n * sizeof(uint32_t)) == blk + n)
-			n++;
+		n = run_of(ptrs, lim, blk);
 		if (n - 1 > fs->sb.s_blocks_count - 1 - blk)
 			n = fs->sb.s_blocks_count - blk;   /* past the volume's end */
 	} else {

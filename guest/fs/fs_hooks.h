@@ -37,6 +37,11 @@ void fs_page_free(void *page);
  * given back), or NULL: the blocks of the page cache's large units and
  * their entries; zeroed if zero (free when RAM came zero). */
 void *fs_pages_alloc_run(size_t npages, size_t align, bool zero);
+/* How many of the n 32-bit words at p (a block read through blk_read's
+ * buffers, 4-byte aligned) go first, first + 1, ...: the check that a
+ * block map's pointers are one disk run. -1 when the caller must count
+ * itself; the kernel asks the host when its own loop would cost more. */
+long fs_word_run(const void *p, uint32_t n, uint32_t first);
 /* Zero a whole page from fs_page_alloc(). Its own hook because the kernel
  * has a far cheaper way than a store loop (one hypercall). */
 void fs_page_zero(void *page);

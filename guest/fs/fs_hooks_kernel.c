@@ -36,6 +36,18 @@ void *fs_pages_alloc_run(size_t npages, size_t align, bool zero)
 	return pa ? phys_to_virt(pa) : NULL;
 }
 
+/* An exit against ~2 emulated instructions a word (kvm-pvm): the host's
+ * count pays from a few dozen words on. */
+#define FS_WORD_RUN_MIN 32u
+
+long fs_word_run(const void *p, uint32_t n, uint32_t first)
+{
+	if (n < FS_WORD_RUN_MIN)
+		return -1;
+	long r = kernel_word_run(p, n, first);
+	return r < 0 ? -1 : r;
+}
+
 void fs_page_zero(void *page)
 {
 	page_zero((uint64_t)page - MV_DIRECT_MAP_BASE);

@@ -59,5 +59,10 @@ bool kernel_range_to_phys(const void *va, size_t n, uint64_t *pa);
  * else one `rep movsb` (cheaper than memcpy's byte loop when emulated, and
  * than an exit on hardware KVM). */
 void kernel_copy(void *dst, const void *src, size_t n);
+/* How many of the n 32-bit words at va (kernel memory, 4-byte aligned) go
+ * first, first + 1, ..., counted by the host (MV_HC_WORD_RUN, one exit);
+ * -ENOSYS when it cannot (no paravirtual port, or va not in one physical
+ * run): the caller counts. */
+long kernel_word_run(const void *va, uint32_t n, uint32_t first);
 
 #endif

@@ -394,6 +394,56 @@ START_TEST(hc_mem_copy_rejects_ranges_into_the_mmio_hole)
 }
 END_TEST
 
+/* n little-endian words from first at gpa */
+static void put_words(gpa_t gpa, uint32_t first, unsigned n)
+{
+	uint8_t *p = gm_ptr(&gm, gpa, (uint64_t)n * 4);
+	ck_assert_ptr_nonnull(p);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t v = first + i;
+		for (unsigned b = 0; b < 4; b++)
+			p[4 * i + b] = (uint8_t)(v >> (8 * b));
+	}
+}
+
+START_TEST(hc_word_run_counts_the_words_that_continue_the_run)
+{
+	ram_init(RAM);
+	put_words(0x3000, 0x1234fffe, 600);   /* crosses 0x12350000: carries */
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, 600, 0x1234fffe), 600);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, 17, 0x1234fffe), 17);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3004, 599, 0x1234ffff), 599);
+	/* a break: counted up to it */
+	put_words(0x3000 + 4 * 300, 7, 1);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, 600, 0x1234fffe), 300);
+	/* the first word already differs */
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, 600, 0x1234ffff), 0);
+	/* wraps at 2^32 as the guest's 32-bit sum does */
+	put_words(0x8000, 0xfffffffe, 4);
+	ck_assert_int_eq(hc_word_run(&gm, 0x8000, 4, 0xfffffffe), 4);
+	/* the last word of RAM, and the maximum count */
+	put_words(RAM - 4 * MV_HC_WORD_RUN_MAX, 5, MV_HC_WORD_RUN_MAX);
+	ck_assert_int_eq(hc_word_run(&gm, RAM - 4 * MV_HC_WORD_RUN_MAX, MV_HC_WORD_RUN_MAX, 5),
+			 MV_HC_WORD_RUN_MAX);
+	gm_destroy(&gm);
+}
+END_TEST
+
+START_TEST(hc_word_run_rejects_bad_ranges_and_counts)
+{
+	ram_init(4 * GiB);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3002, 4, 0), -EINVAL);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, MV_HC_WORD_RUN_MAX + 1ull, 0), -EINVAL);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, UINT64_MAX, 0), -EINVAL);
+	ck_assert_int_eq(hc_word_run(&gm, 0x3000, 0, 0), 0);
+	ck_assert_int_eq(hc_word_run(&gm, MV_GPA_MMIO_BASE - 8, 4, 0), -EFAULT);
+	ck_assert_int_eq(hc_word_run(&gm, MV_GPA_MMIO_BASE, 1, 0), -EFAULT);
+	ck_assert_int_eq(hc_word_run(&gm, UINT64_MAX - 3, 2, 0), -EFAULT);
+	ck_assert_int_eq(hc_word_run(&gm, 1ull << 44, 1, 0), -EFAULT);
+	gm_destroy(&gm);
+}
+END_TEST
+
 static uint64_t mono_ns(void)
 {
 	struct timespec t;
@@ -445,6 +495,8 @@ int main(void)
 	UNIT_CASE(s, hc_mem_copy_rejects_ranges_past_the_end_untouched);
 	UNIT_CASE(s, hc_mem_copy_rejects_overflowing_ranges_untouched);
 	UNIT_CASE(s, hc_mem_copy_rejects_lengths_over_the_maximum);
+	UNIT_CASE(s, hc_word_run_counts_the_words_that_continue_the_run);
+	UNIT_CASE(s, hc_word_run_rejects_bad_ranges_and_counts);
 	UNIT_CASE(s, hc_mem_copy_rejects_ranges_into_the_mmio_hole);
 	UNIT_CASE(s, hc_sleep_idles_at_least_as_long_as_asked);
 	UNIT_CASE(s, hc_sleep_rejects_more_than_the_maximum);

@@ -154,6 +154,23 @@ void *fs_pages_alloc_run(size_t npages, size_t align, bool zero)
 	return p;
 }
 
+bool fake_word_run_host;
+unsigned fake_word_runs;
+
+long fs_word_run(const void *p, uint32_t n, uint32_t first)
+{
+	const uint8_t *b = p;
+	uint32_t k = 0;
+
+	if (!fake_word_run_host)
+		return -1;
+	fake_word_runs++;
+	for (; k < n; k++, first++, b += 4)
+		if ((uint32_t)(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24) != first)
+			break;
+	return k;
+}
+
 void fs_page_zero(void *page)
 {
 	memset(page, 0, FS_PAGE_SIZE);

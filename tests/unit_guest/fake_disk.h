@@ -35,5 +35,9 @@ extern void (*fake_page_free_hook)(void *page);
  * runs are never freed (the page cache keeps them); fake_runs_out counts. */
 extern void *(*fake_run_alloc_hook)(size_t npages, size_t align);
 extern int fake_runs_out;
+/* fs_word_run: -1 (the caller counts), unless fake_word_run_host, when it
+ * counts as the host would; fake_word_runs counts those calls. */
+extern bool fake_word_run_host;
+extern unsigned fake_word_runs;
 
 #endif

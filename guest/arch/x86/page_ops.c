@@ -21,6 +21,8 @@ static bool page_ops_hc;
 /* MV_HC_MEM_COPY is ABI version 2: a version 1 VMM says -ENOSYS once and
  * is not asked again (cheaper than asking for the version at boot). */
 static bool mem_copy_hc;
+/* MV_HC_WORD_RUN is ABI version 5: the same for it. */
+static bool word_run_hc;
 /* End of RAM, so of the direct map; the RAM ranges are all known by
  * page_ops_init time. */
 static uint64_t ram_top;
@@ -28,7 +30,7 @@ static uint64_t ram_top;
 void page_ops_init(bool use_hypercalls)
 {
 	page_ops_hc = use_hypercalls && hc_available();
-	mem_copy_hc = page_ops_hc;
+	mem_copy_hc = word_run_hc = page_ops_hc;
 	ram_top = page_top();
 }
 
@@ -119,6 +121,19 @@ long phys_copy(uint64_t dst, uint64_t src, size_t n)
 		n -= c;
 	}
 	return 0;
+}
+
+long kernel_word_run(const void *va, uint32_t n, uint32_t first)
+{
+	uint64_t pa;
+
+	if (!word_run_hc || n > MV_HC_WORD_RUN_MAX || ((uint64_t)va & 3) ||
+	    !kernel_range_to_phys(va, (size_t)n * 4, &pa))
+		return -ENOSYS;
+	long r = hc_call3(MV_HC_WORD_RUN, pa, n, first);
+	if (r == -ENOSYS)
+		word_run_hc = false;
+	return r;
 }
 
 /* A page of zeros in the kernel image: the source of the partial pages of
