@@ -21,7 +21,10 @@
 #define BLK_SECTOR_SHIFT 9
 #define BLK_SECTOR_SIZE  (1u << BLK_SECTOR_SHIFT)
 #define BLK_SEGS_MAX     32        /* a readahead's pages, one segment each */
-#define BLK_REQ_MAX      (1u << 20) /* bytes of one request; bounds one exit's work */
+/* Bytes of one request: bounds one exit's work (a 4 MiB read from the
+ * host's page cache is ~1 ms), and holds a large page-cache unit (2 MiB)
+ * wherever it starts on the disk. */
+#define BLK_REQ_MAX      (4u << 20)
 
 /* A guest-physical piece of a request. */
 struct blk_seg {
