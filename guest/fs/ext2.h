@@ -85,6 +85,16 @@ struct ext2_fs {
 	uint32_t last_ino;
 	uint64_t last_ino_off;
 	struct ext2_inode last_inode;
+	/* The longest disk run ext2_pages_map found last: blocks [lblk,
+	 * lblk + n) of file ino at disk blocks from pblk. A sequential reader
+	 * of big pieces asks for the rest of it next, and then walks no block
+	 * map (a few hundred emulated instructions a 2 MiB piece). Any block
+	 * map change allocates or frees a block, and both forget it (ino 0). */
+	struct {
+		uint32_t ino;
+		uint32_t pblk;
+		uint64_t lblk, n;
+	} run_memo;
 };
 
 /* A run of a file's 4 KiB pages that one device request can read (or that

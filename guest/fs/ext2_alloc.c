@@ -58,6 +58,7 @@ int ext2_balloc(struct ext2_fs *fs, uint32_t goal, uint32_t *blk)
 	uint8_t *map;
 	int err;
 
+	fs->run_memo.ino = 0;   /* a block map changes */
 	if (fs->sb.s_free_blocks_count == 0)
 		return -ENOSPC;
 	if (goal < fdb || goal >= fs->sb.s_blocks_count)
@@ -107,6 +108,7 @@ int ext2_bfree(struct ext2_fs *fs, uint32_t blk)
 	uint32_t g;
 	int err;
 
+	fs->run_memo.ino = 0;   /* a block map changes */
 	if (!ext2_blk_ok(fs, blk))
 		return -EIO;
 	g = (blk - fdb) / bpg;

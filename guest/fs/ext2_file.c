@@ -28,10 +28,12 @@ static int file_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
  * changed. */
 static void touch_atime(struct ext2_fs *fs, uint32_t ino)
 {
-	uint32_t now = fs_now();
 	struct ext2_inode cur;
 
-	if (fs->rdonly || ext2_inode_read(fs, ino, &cur))
+	if (fs->rdonly)
+		return;   /* before the clock: ~60 emulated instructions a read */
+	uint32_t now = fs_now();
+	if (ext2_inode_read(fs, ino, &cur))
 		return;
 	if (cur.i_atime <= cur.i_mtime || cur.i_atime <= cur.i_ctime ||
 	    now - cur.i_atime >= ATIME_MAX_AGE) {
@@ -82,7 +84,12 @@ int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, siz
  * disk block after the one before: then one request (or none) reads them.
  * A first page that is neither (blocks smaller than a page, mixed or
  * scattered) is a run of one read block by block. Blocks past the end of
- * the file do not count. */
+ * the file do not count. A request of RUN_AHEAD_MIN pages or more looks
+ * RUN_AHEAD times as far and remembers the run (fs->run_memo), which the
+ * next pieces of a sequential reader then start from. */
+#define RUN_AHEAD_MIN 256u
+#define RUN_AHEAD     4u
+
 int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		   struct ext2_pages *m)
 {
@@ -104,15 +111,33 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 	if (max > pages - idx)
 		max = (unsigned)(pages - idx);
 	nblk = (m->size + fs->block_size - 1) >> fs->block_shift;
-	uint64_t first = idx * bpp, end = first + (uint64_t)max * bpp;
-	if (end > nblk)
-		end = nblk;
+	uint64_t first = idx * bpp, want = (uint64_t)max * bpp;
+	/* the pages asked for end at stop, the search at end */
+	uint64_t stop = first + want < nblk ? first + want : nblk;
+	uint64_t end = max >= RUN_AHEAD_MIN && RUN_AHEAD * want < nblk - first
+			       ? first + RUN_AHEAD * want
+			       : nblk;
+	if (max < RUN_AHEAD_MIN)
+		end = stop;
+	lblk = first;
+	if (fs->run_memo.ino == ino && first >= fs->run_memo.lblk &&
+	    first - fs->run_memo.lblk < fs->run_memo.n) {
+		uint64_t known = fs->run_memo.lblk + fs->run_memo.n;
+		m->pblk = fs->run_memo.pblk + (uint32_t)(first - fs->run_memo.lblk);
+		lblk = known < end ? known : end;
+		expect = m->pblk + (uint32_t)(lblk - first);
+		if (lblk >= stop) {
+			lblk = stop;
+			goto pages;   /* all known: no block map walked */
+		}
+	}
 	/* Blocks [first, lblk) continue the run of block first. */
-	for (lblk = first; lblk < end;) {
+	while (lblk < end) {
 		uint32_t p, run;
+		uint64_t left = end - lblk;
 
-		/* end - lblk <= max pages of blocks: it fits */
-		err = ext2_bmap_run(fs, &m->in, lblk, (uint32_t)(end - lblk), &p, &run);
+		err = ext2_bmap_run(fs, &m->in, lblk, left < UINT32_MAX ? (uint32_t)left : UINT32_MAX,
+				    &p, &run);
 		if (err) {
 			if (lblk - first < bpp)
 				return err;   /* the bad page is read (and fails) alone */
@@ -126,6 +151,15 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		if (expect)
 			expect += run;
 	}
+	if (m->pblk && lblk - first > bpp) {
+		fs->run_memo.ino = ino;
+		fs->run_memo.lblk = first;
+		fs->run_memo.pblk = m->pblk;
+		fs->run_memo.n = lblk - first;
+	}
+	if (lblk > stop)
+		lblk = stop;
+pages:
 	/* Whole pages of the run; the file's last page may have fewer blocks. */
 	m->n = lblk == nblk ? (unsigned)((lblk - first + bpp - 1) / bpp)
 			    : (unsigned)((lblk - first) / bpp);

@@ -718,6 +718,47 @@ START_TEST(page_runs_match_the_block_by_block_map)
 }
 END_TEST
 
+/* A long run found once is remembered for the pieces after it; a file
+ * whose blocks are freed and allocated elsewhere must not be answered
+ * from it (another file now owns those blocks). */
+START_TEST(remembered_runs_go_when_a_block_map_changes)
+{
+	uint8_t blk[4096];
+	uint32_t big, b, bs, pblk;
+	struct ext2_pages m;
+	unsigned n;
+	bool split;
+
+	env_setup(_i);
+	bs = E.fs.block_size;
+	big = ino_of("/big");
+	uint64_t blocks = (BIG_SIZE + bs - 1) / bs;
+	ck_assert_int_eq(ext2_pages_map(&E.fs, big, 0, 256, &m), 0);
+	/* its direct blocks are one run (mke2fs): remembered */
+	ck_assert_uint_eq(E.fs.run_memo.ino, big);
+	ck_assert_uint_ge(E.fs.run_memo.n, 2 * (4096 / bs));
+	/* a page inside it: from what was remembered, as the map says */
+	ck_assert_int_eq(ext2_pages_map(&E.fs, big, 1, 8, &m), 0);
+	ref_pages_map(big, 1, 8, &n, &pblk, &split);
+	ck_assert_uint_eq(m.n, n);
+	ck_assert_uint_eq(m.pblk, pblk);
+	uint32_t old = m.pblk;
+	/* its blocks go to another file, it gets new ones */
+	fill_pattern(blk, sizeof(blk), 3);
+	ck_assert_int_eq(ext2_truncate(&E.fs, big, 0), 0);
+	ck_assert_int_eq(ext2_create(&E.fs, "/b", 0644, &b), 0);
+	for (uint64_t k = 0; k < blocks; k++)
+		ck_assert_int_eq(ext2_write(&E.fs, b, k * bs, blk, bs), (int64_t)bs);
+	for (uint64_t k = 0; k < blocks; k++)
+		ck_assert_int_eq(ext2_write(&E.fs, big, k * bs, blk, bs), (int64_t)bs);
+	ck_assert_int_eq(ext2_pages_map(&E.fs, big, m.idx, 8, &m), 0);
+	ref_pages_map(big, m.idx, 8, &n, &pblk, &split);
+	ck_assert_uint_eq(m.n, n);
+	ck_assert_uint_eq(m.pblk, pblk);
+	ck_assert_uint_ne(pblk, old);
+}
+END_TEST
+
 /* ext2_inode_read remembers the inode it read last; any write over its
  * bytes, through ext2_inode_write or a plain device write, must show in
  * the next read, and another inode is never answered from it. */
@@ -1767,6 +1808,7 @@ int main(void)
 	    read_holes_as_zeros_through_triple_indirect,
 	    page_runs_read_the_file_with_one_request_each,
 	    page_runs_match_the_block_by_block_map,
+	    remembered_runs_go_when_a_block_map_changes,
 	    inode_reads_see_every_write_to_the_inode,
 	    read_only_mount_refuses_every_change,
 	    write_in_place_changes_only_those_bytes,
