@@ -164,7 +164,7 @@ static uint32_t run_of(const uint8_t *ptrs, uint32_t lim, uint32_t blk)
 }
 
 int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
-		  uint32_t *pblk, uint32_t *run)
+		  uint32_t want, uint32_t *pblk, uint32_t *run)
 {
 	uint32_t idx[4], blk;
 	uint8_t *ind = NULL;
@@ -190,6 +190,8 @@ int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint
 	if (blk && !ext2_blk_ok(fs, blk))
 		return -EIO;
 	*pblk = blk;
+	if (want != EXT2_RUN_ANY && blk != want)
+		return 0;   /* *run is 1 */
 	/* The leaf's pointers: i_block's direct ones, or the block read last.
 	 * A large page-cache unit reads 512 of them a fault, each emulated
 	 * on kvm-pvm: the loop only compares, and since blk is valid and the

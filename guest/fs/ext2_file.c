@@ -137,7 +137,7 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		uint64_t left = end - lblk;
 
 		err = ext2_bmap_run(fs, &m->in, lblk, left < UINT32_MAX ? (uint32_t)left : UINT32_MAX,
-				    &p, &run);
+				    lblk > first ? expect : EXT2_RUN_ANY, &p, &run);
 		if (err) {
 			if (lblk - first < bpp)
 				return err;   /* the bad page is read (and fails) alone */

@@ -150,9 +150,12 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
 /* ext2_bmap without allocation, for a run: *pblk for lblk (0: a hole) and in
  * *run how many blocks from lblk on (1..max) continue it on the disk (or
  * stay holes), as far as the same block of pointers says. One walk down
- * the indirect blocks for the run instead of one per block. */
+ * the indirect blocks for the run instead of one per block. With want
+ * other than EXT2_RUN_ANY, a run that does not start at block want (a
+ * caller continuing another run) is not counted: *run is 1. */
+#define EXT2_RUN_ANY UINT32_MAX   /* never a block number */
 int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
-		  uint32_t *pblk, uint32_t *run);
+		  uint32_t want, uint32_t *pblk, uint32_t *run);
 /* Frees every block mapping logical blocks >= first, indirect ones too. */
 int ext2_free_blocks_from(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first);
 
