@@ -37,7 +37,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 enum {
 	OPT_KERNEL = 'k', OPT_MEM = 'm', OPT_QUIET = 'q', OPT_VERBOSE = 'v', OPT_HELP = 'h',
 	OPT_MEM_FILE = 256, OPT_MEM_SHARE, OPT_HUGEPAGES, OPT_PREFAULT, OPT_CMDLINE,
-	OPT_ENTRY, OPT_PV, OPT_REPORT, OPT_DISK, OPT_ENV = 'e',
+	OPT_ENTRY, OPT_PV, OPT_REPORT, OPT_DISK, OPT_THP, OPT_ENV = 'e',
 };
 
 _Static_assert(CLI_MAX_DISKS == MV_VIRTIO_MMIO_MAX, "one virtio-mmio window a disk");
@@ -49,6 +49,7 @@ static const struct option run_options[] = {
 	{ "mem-share", required_argument, NULL, OPT_MEM_SHARE },
 	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 	{ "prefault", no_argument, NULL, OPT_PREFAULT },
+	{ "thp", required_argument, NULL, OPT_THP },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "pv", required_argument, NULL, OPT_PV },
@@ -94,6 +95,9 @@ void cli_print_run_help(void)
 	"      --hugepages SIZE    2M or 1G hugetlbfs pages; with --mem-file the file\n"
 	"                          must be on a hugetlbfs mount of that page size\n"
 	"      --prefault          populate all of guest RAM before boot (MAP_POPULATE)\n"
+	"      --thp MODE          on (default for anonymous RAM): ask the host for\n"
+	"                          transparent huge pages (MADV_HUGEPAGE); off: 4K\n"
+	"                          pages unless the host's THP policy is 'always'\n"
 	"      --cmdline STRING    kernel command line (e.g. 'selftest=all')\n"
 	"      --entry MODE        auto (default): the 64-bit entry when the kernel has\n"
 	"                          a Mapvisor note; 64; pvh: the 32-bit PVH entry\n"
@@ -182,6 +186,7 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 	memset(o, 0, sizeof(*o));
 	o->mem = CLI_DEFAULT_MEM;
 	o->mem_share = -1;
+	o->thp = -1;
 	o->cmdline = "";
 	optind = 0;   /* glibc: full reinitialisation, so tests can parse twice */
 	opterr = 0;
@@ -218,6 +223,14 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 			break;
 		case OPT_PREFAULT:
 			o->prefault = true;
+			break;
+		case OPT_THP:
+			if (!strcmp(optarg, "on"))
+				o->thp = 1;
+			else if (!strcmp(optarg, "off"))
+				o->thp = 0;
+			else
+				return mv_errf(e, "--thp: '%s' is neither on nor off", optarg);
 			break;
 		case OPT_CMDLINE:
 			if (strlen(optarg) >= MV_CMDLINE_MAX)
@@ -298,6 +311,8 @@ int cli_parse_run(int argc, char **argv, struct run_opts *o, struct mv_err *e)
 	}
 	if (o->mem_share >= 0 && !o->mem_file && !o->hugepages)
 		return mv_errf(e, "--mem-share needs --mem-file or --hugepages");
+	if (o->thp == 1 && (o->mem_file || o->hugepages))
+		return mv_errf(e, "--thp on is for anonymous RAM (not with --mem-file or --hugepages)");
 	if (o->quiet && o->verbose)
 		return mv_errf(e, "--quiet and --verbose contradict each other");
 	return 0;

@@ -29,6 +29,7 @@ struct run_opts {
 	int mem_share;            /* -1 not given, 0 private, 1 shared */
 	uint64_t hugepages;       /* 0, 2 MiB, 1 GiB */
 	bool prefault;
+	int thp;                  /* -1 not given, 0 off, 1 on */
 	const char *cmdline;
 	enum boot_entry entry;
 	enum pv_mode pv;

@@ -25,6 +25,7 @@ struct gm_config {
 	bool shared;          /* MAP_SHARED rather than MAP_PRIVATE */
 	uint64_t hugepage;    /* 0, 2 MiB or 1 GiB */
 	bool prefault;        /* MAP_POPULATE */
+	bool thp;             /* anonymous RAM: MADV_HUGEPAGE */
 };
 
 struct gm_region {
@@ -45,6 +46,7 @@ struct guest_mem {
 	char path[PATH_MAX];  /* backing path as reported ("" when anonymous) */
 	uint64_t page_size;   /* host page size of the mapping */
 	int mmap_flags;
+	bool thp_advised;     /* MADV_HUGEPAGE was taken */
 	bool file_created;    /* mapvisor created the file */
 	bool file_extended;   /* mapvisor grew the file to the RAM size */
 	bool fresh_zero;      /* anonymous and untouched since mmap: reads as
@@ -70,6 +72,10 @@ gpa_t gm_end(const struct guest_mem *gm);
 /* Pages of region r the host has resident now (mincore). */
 int gm_resident_pages(const struct guest_mem *gm, const struct gm_region *r,
 		      uint64_t *resident);
+
+/* Bytes of the RAM mapping the host holds in transparent huge pages now
+ * (AnonHugePages in /proc/self/smaps); -1 if that cannot be read. */
+int64_t gm_thp_bytes(const struct guest_mem *gm);
 
 const char *gm_kind_name(enum gm_kind k);
 

@@ -79,6 +79,7 @@ static int setup_vm(struct vm *vm, const struct run_opts *o, const uint8_t *img,
 		.shared = o->mem_share == 1,
 		.hugepage = o->hugepages,
 		.prefault = o->prefault,
+		.thp = o->thp != 0,
 	};
 	/* RAM first: its errors are the user's to fix and need no KVM to find. */
 	if (gm_init(&vm->mem, &mc, e) < 0)

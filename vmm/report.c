@@ -137,9 +137,12 @@ json_t *report_build(struct vm *vm)
 
 	json_t *root = json_object();
 	json_object_set_new(root, "format", json_integer(REPORT_FORMAT_VERSION));
+	int64_t thp_bytes = gm_thp_bytes(&vm->mem);
 	json_object_set_new(root, "memory",
-			    json_pack("{s:I, s:o}", "size", (json_int_t)vm->mem.size, "regions",
-				      regions_json(&vm->mem)));
+			    json_pack("{s:I, s:o, s:{s:b, s:o}}", "size", (json_int_t)vm->mem.size,
+				      "regions", regions_json(&vm->mem), "thp", "advised",
+				      vm->mem.thp_advised, "huge_bytes",
+				      thp_bytes < 0 ? json_null() : json_integer(thp_bytes)));
 	json_object_set_new(root, "boot",
 			    json_pack("{s:s, s:b, s:b}", "entry", boot_entry_name(vm->entry),
 				      "hypercalls", vm->boot.hc, "cpl0_emulated",

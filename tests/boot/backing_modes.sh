@@ -18,6 +18,19 @@ run_guest anon --mem 64M --cmdline selftest=all --report "$TMP/anon.json"
 check_boot anon anonymous private
 json "$TMP/anon.json" '.memory.regions[0].backing.flags | join(",")' | grep -q MAP_ANONYMOUS \
 	|| fail "anon: flags"
+# Transparent huge pages: asked for by default where the host has them,
+# never with --thp off (and then none, unless the host's policy is always).
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+if [ -r "$thp" ]; then
+	[ "$(json "$TMP/anon.json" '.memory.thp.advised')" = true ] || fail "anon: THP not advised"
+	[ "$(json "$TMP/anon.json" '.memory.thp.huge_bytes >= 0')" = true ] || fail "anon: THP bytes"
+fi
+run_guest nothp --mem 64M --thp off --cmdline selftest=all --report "$TMP/nothp.json"
+check_boot nothp anonymous private
+[ "$(json "$TMP/nothp.json" '.memory.thp.advised')" = false ] || fail "nothp: advised"
+if [ -r "$thp" ] && ! grep -q '\[always\]' "$thp"; then
+	[ "$(json "$TMP/nothp.json" '.memory.thp.huge_bytes')" = 0 ] || fail "nothp: huge pages"
+fi
 
 run_guest prefault --mem 64M --prefault --cmdline selftest=all --report "$TMP/prefault.json"
 check_boot prefault anonymous private

@@ -118,6 +118,7 @@ START_TEST(cli_run_defaults)
 	ck_assert_int_eq(o.mem_share, -1);
 	ck_assert_uint_eq(o.hugepages, 0);
 	ck_assert(!o.prefault);
+	ck_assert_int_eq(o.thp, -1);
 	ck_assert_ptr_nonnull(o.cmdline);
 	ck_assert_str_eq(o.cmdline, "");
 	ck_assert_int_eq(o.entry, BOOT_ENTRY_AUTO);
@@ -201,6 +202,25 @@ START_TEST(cli_run_mem_share_needs_file_or_hugepages)
 			     "--mem-share needs --mem-file or --hugepages");
 	ck_assert_int_eq(PARSE(o, e, "--mem-share", "shared", "--hugepages", "2M"), 0);
 	ck_assert_int_eq(o.mem_share, 1);
+}
+END_TEST
+
+START_TEST(cli_run_thp_is_on_or_off_and_only_for_anonymous_ram)
+{
+	struct run_opts o;
+	struct mv_err e;
+	ck_assert_int_eq(PARSE(o, e, "--thp", "on"), 0);
+	ck_assert_int_eq(o.thp, 1);
+	ck_assert_int_eq(PARSE(o, e, "--thp", "off"), 0);
+	ck_assert_int_eq(o.thp, 0);
+	ck_assert_fails_with(PARSE(o, e, "--thp", "yes"), e, "--thp: 'yes' is neither on nor off");
+	ck_assert_fails_with(PARSE(o, e, "--thp", "ON"), e, "--thp: 'ON' is neither on nor off");
+	ck_assert_fails_with(PARSE(o, e, "--thp", "on", "--mem-file", "/x"), e,
+			     "--thp on is for anonymous RAM (not with --mem-file or --hugepages)");
+	ck_assert_fails_with(PARSE(o, e, "--hugepages", "2M", "--thp", "on"), e,
+			     "--thp on is for anonymous RAM (not with --mem-file or --hugepages)");
+	/* off asks for nothing: fine with any backing */
+	ck_assert_int_eq(PARSE(o, e, "--mem-file", "/x", "--thp", "off"), 0);
 }
 END_TEST
 
@@ -608,6 +628,7 @@ int main(void)
 {
 	Suite *s = suite_create("cli");
 	UNIT_CASE(s, cli_size_accepts_binary_suffixes);
+	UNIT_CASE(s, cli_run_thp_is_on_or_off_and_only_for_anonymous_ram);
 	UNIT_CASE(s, cli_size_accepts_ib_and_b_spellings);
 	UNIT_CASE(s, cli_size_plain_number_is_bytes);
 	UNIT_CASE(s, cli_size_rejects_junk);
