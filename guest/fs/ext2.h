@@ -94,6 +94,8 @@ struct ext2_fs {
 		uint32_t ino;
 		uint32_t pblk;
 		uint64_t lblk, n;
+		bool ended;           /* the run stops at lblk + n (the next block
+					 does not continue it) */
 	} run_memo;
 };
 
@@ -153,6 +155,12 @@ int64_t ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *b
  * what follows in the last page is undefined) or -errno. */
 int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		   struct ext2_pages *m);
+/* The same, for a reader that will ask for the pages after these next (a
+ * large page-cache unit, in pieces): the run is followed up to ahead pages
+ * further and remembered (fs->run_memo), and the next pieces inside it
+ * walk no block map. */
+int ext2_pages_map_ahead(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
+			 unsigned ahead, struct ext2_pages *m);
 int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 			uint8_t *const *pages);
 /* ext2_pages_read into m->n contiguous pages at dst. */

@@ -84,14 +84,11 @@ int64_t ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, siz
  * disk block after the one before: then one request (or none) reads them.
  * A first page that is neither (blocks smaller than a page, mixed or
  * scattered) is a run of one read block by block. Blocks past the end of
- * the file do not count. A request of RUN_AHEAD_MIN pages or more looks
- * RUN_AHEAD times as far and remembers the run (fs->run_memo), which the
- * next pieces of a sequential reader then start from. */
-#define RUN_AHEAD_MIN 256u
-#define RUN_AHEAD     4u
-
-int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
-		   struct ext2_pages *m)
+ * the file do not count. With ahead, the run is followed that many pages
+ * further and remembered (fs->run_memo), with whether it ended there; the
+ * next pieces of the reader inside it walk no block map. */
+int ext2_pages_map_ahead(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
+			 unsigned ahead, struct ext2_pages *m)
 {
 	uint32_t bpp = FS_PAGE_SIZE >> fs->block_shift; /* blocks per page */
 	uint64_t pages, nblk, lblk;
@@ -114,11 +111,9 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 	uint64_t first = idx * bpp, want = (uint64_t)max * bpp;
 	/* the pages asked for end at stop, the search at end */
 	uint64_t stop = first + want < nblk ? first + want : nblk;
-	uint64_t end = max >= RUN_AHEAD_MIN && RUN_AHEAD * want < nblk - first
-			       ? first + RUN_AHEAD * want
-			       : nblk;
-	if (max < RUN_AHEAD_MIN)
-		end = stop;
+	uint64_t more = (uint64_t)ahead * bpp;
+	uint64_t end = more < nblk - stop ? stop + more : nblk;
+	bool ended = false;
 	lblk = first;
 	if (fs->run_memo.ino == ino && first >= fs->run_memo.lblk &&
 	    first - fs->run_memo.lblk < fs->run_memo.n) {
@@ -126,8 +121,9 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		m->pblk = fs->run_memo.pblk + (uint32_t)(first - fs->run_memo.lblk);
 		lblk = known < end ? known : end;
 		expect = m->pblk + (uint32_t)(lblk - first);
-		if (lblk >= stop) {
-			lblk = stop;
+		if (lblk >= stop || fs->run_memo.ended) {
+			if (lblk > stop)
+				lblk = stop;
 			goto pages;   /* all known: no block map walked */
 		}
 	}
@@ -145,17 +141,20 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 		}
 		if (lblk == first)
 			m->pblk = expect = p;
-		if (p != expect)
+		if (p != expect) {
+			ended = true;
 			break;
+		}
 		lblk += run;
 		if (expect)
 			expect += run;
 	}
-	if (m->pblk && lblk - first > bpp) {
+	if (ahead && m->pblk && lblk - first > bpp) {
 		fs->run_memo.ino = ino;
 		fs->run_memo.lblk = first;
 		fs->run_memo.pblk = m->pblk;
 		fs->run_memo.n = lblk - first;
+		fs->run_memo.ended = ended;
 	}
 	if (lblk > stop)
 		lblk = stop;
@@ -168,6 +167,12 @@ pages:
 		m->n = 1;
 	}
 	return 0;
+}
+
+int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
+		   struct ext2_pages *m)
+{
+	return ext2_pages_map_ahead(fs, ino, idx, max, 0, m);
 }
 
 /* The run into pages[k] or, when dst is set, into n contiguous pages at

@@ -70,6 +70,9 @@ static uint64_t seq_next;
 #define PCACHE_UBUCKETS  256u
 #define PCACHE_UNIT_MASK (PCACHE_UNIT_PAGES - 1)
 #define PCACHE_UNIT_BYTES ((uint64_t)PCACHE_UNIT_PAGES << PCACHE_SHIFT)
+/* Pages past a unit whose disk run its fill looks up too (ext2 remembers
+ * it): the next three units of a sequential reader walk no block map. */
+#define PCACHE_UNIT_AHEAD (3 * PCACHE_UNIT_PAGES)
 
 struct pcache_unit {
 	uint32_t ino;             /* 0: no file range (never filled or reused) */
@@ -859,7 +862,9 @@ static int unit_fill(struct ext2_fs *fs, struct pcache_unit *u, uint32_t ino, ui
 	for (unsigned k = 0; k < PCACHE_UNIT_PAGES;) {
 		struct ext2_pages m;
 		uint8_t *dst = u->base + ((uint64_t)k << PCACHE_SHIFT);
-		int err = ext2_pages_map(fs, ino, first + k, PCACHE_UNIT_PAGES - k, &m);
+		/* the next units' runs are looked up with this one's */
+		int err = ext2_pages_map_ahead(fs, ino, first + k, PCACHE_UNIT_PAGES - k,
+					       PCACHE_UNIT_AHEAD, &m);
 		if (err)
 			return err;
 		if (m.n == 0)
