@@ -821,11 +821,18 @@ static struct pcache_unit *unit_victim(void)
 			unit_unhash(u);
 		return u;
 	}
-	for (unsigned step = 0; reclaim_unit && step < units_used; step++) {
+	/* a second chance here too: a unit mapped by the fault that is filling
+	 * this one (a walk's last region, or one mapped ahead) is not the one
+	 * taken back */
+	for (unsigned step = 0; reclaim_unit && step < 2 * units_used; step++) {
 		struct pcache_unit *u = &units[unit_hand];
 		unit_hand = unit_hand + 1 == units_used ? 0 : unit_hand + 1;
 		if (!u->ino || u->held)
 			continue;
+		if (u->ref) {
+			u->ref = 0;
+			continue;
+		}
 		reclaim_gen++;
 		if (!reclaim_unit(u->ino, u->first, u->base) || unit_busy(u))
 			continue;

@@ -1549,6 +1549,43 @@ START_TEST(large_units_are_taken_back_from_their_mappings_when_all_are_in_use)
 }
 END_TEST
 
+/* Two VMAs end to end over the file: [VA1, +2M) its unit 0, then
+ * [VA1 + 2M, +4M) its units 0 and 1. */
+static void two_windows(void)
+{
+	map(VA1, UNIT, R, 0, &E.fhuge, 0);
+	map(VA1 + UNIT * PG, 2 * UNIT, R, 0, &E.fhuge, 0);
+}
+
+START_TEST(a_walk_in_order_gets_the_next_region_mapped_with_its_fault)
+{
+	units_on(4);
+	two_windows();
+	struct fault_stats before = fault_stats;
+	ck_assert_int_eq(fault(VA1 + 3 * PG, RD), FAULT_DONE);
+	ck_assert_int_eq(fault(VA1 + UNIT * PG, RD), FAULT_DONE);   /* the region after */
+	/* the next region, unit 1, mapped too; the VMA ends there */
+	ck_assert_uint_ne(pde_of(VA1 + 2 * UNIT * PG) & X86_PTE_PS, 0);
+	assert_unit_bytes(VA1 + 2 * UNIT * PG, UNIT);
+	ck_assert_uint_eq(pde_of(VA1 + 3 * UNIT * PG), 0);
+	ck_assert_uint_eq(fault_stats.large, before.large + 3);
+	ck_assert_uint_eq(fault_stats.around, before.around + 1);
+}
+END_TEST
+
+START_TEST(a_fault_out_of_order_maps_its_own_region_only)
+{
+	units_on(4);
+	two_windows();
+	ck_assert_int_eq(fault(VA1 + UNIT * PG, RD), FAULT_DONE);   /* no region before it */
+	ck_assert_uint_ne(pde_of(VA1 + UNIT * PG) & X86_PTE_PS, 0);
+	ck_assert_uint_eq(pde_of(VA1 + 2 * UNIT * PG), 0);
+	/* the region before it: not in order either */
+	ck_assert_int_eq(fault(VA1, RD), FAULT_DONE);
+	ck_assert_uint_eq(pde_of(VA1 + 2 * UNIT * PG), 0);
+}
+END_TEST
+
 START_TEST(no_large_entry_over_a_page_mapped_on_its_own)
 {
 	units_on(4);
@@ -1750,6 +1787,8 @@ int main(void)
 	    uaccess_copy_to_user_rewrites_a_run_whose_page_a_fault_took_back,
 	    uaccess_copy_keeps_a_run_when_the_page_taken_back_is_not_in_it,
 	    large_read_fault_maps_the_whole_unit_read_only_with_one_entry,
+	    a_walk_in_order_gets_the_next_region_mapped_with_its_fault,
+	    a_fault_out_of_order_maps_its_own_region_only,
 	    large_entry_goes_for_a_store_and_the_page_stays_the_caches,
 	    large_entry_goes_when_part_of_its_region_is_unmapped_or_reprotected,
 	    large_units_are_taken_back_from_their_mappings_when_all_are_in_use,
