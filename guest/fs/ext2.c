@@ -131,6 +131,17 @@ int ext2_inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 	return 0;
 }
 
+const struct ext2_inode *ext2_inode_ref(struct ext2_fs *fs, uint32_t ino, int *err)
+{
+	struct ext2_inode tmp;
+
+	if (!ino || ino != fs->last_ino) {
+		if ((*err = ext2_inode_read(fs, ino, &tmp)))
+			return NULL;
+	}
+	return &fs->last_inode;
+}
+
 /* Only the 128-byte base: whatever follows in a larger slot (extra
  * timestamps, in-inode attributes) is left as it was. */
 int ext2_inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)

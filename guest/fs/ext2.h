@@ -100,10 +100,8 @@ struct ext2_fs {
 };
 
 /* A run of a file's 4 KiB pages that one device request can read (or that
- * is all holes), from ext2_pages_map(); the inode comes along so that
- * ext2_pages_read() need not read it again. */
+ * is all holes), from ext2_pages_map(). */
 struct ext2_pages {
-	struct ext2_inode in;
 	uint64_t idx;            /* first page */
 	uint64_t size;           /* file size */
 	uint32_t pblk;           /* disk block of the first page's first block; 0: holes */

@@ -163,7 +163,7 @@ static uint32_t run_of(const uint8_t *ptrs, uint32_t lim, uint32_t blk)
 	return n;
 }
 
-int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
+int ext2_bmap_run(struct ext2_fs *fs, const struct ext2_inode *in, uint64_t lblk, uint32_t max,
 		  uint32_t want, uint32_t *pblk, uint32_t *run)
 {
 	uint32_t idx[4], blk;

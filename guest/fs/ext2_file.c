@@ -7,18 +7,22 @@
  * the last access or a day has passed, so reads rarely write. */
 #define ATIME_MAX_AGE 86400u
 
+/* A regular file in use: linked, or an orphan kept for an open file (no
+ * dtime). */
+static int file_ok(const struct ext2_inode *in)
+{
+	if (ext2_is_dir(in))
+		return -EISDIR;
+	if (!ext2_is_reg(in) || (in->i_links_count == 0 && in->i_dtime))
+		return -EINVAL;
+	return 0;
+}
+
 static int file_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
 	int err = ext2_inode_read(fs, ino, in);
 
-	if (err)
-		return err;
-	if (ext2_is_dir(in))
-		return -EISDIR;
-	/* in use: linked, or an orphan kept for an open file (no dtime) */
-	if (!ext2_is_reg(in) || (in->i_links_count == 0 && in->i_dtime))
-		return -EINVAL;
-	return 0;
+	return err ? err : file_ok(in);
 }
 
 /* The caller's copy of the inode may be older than the disk: between
@@ -93,12 +97,16 @@ int ext2_pages_map_ahead(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigne
 	uint32_t bpp = FS_PAGE_SIZE >> fs->block_shift; /* blocks per page */
 	uint64_t pages, nblk, lblk;
 	uint32_t expect = 0;
-	int err = file_inode(fs, ino, &m->in);
+	int err = 0;
+	/* no copy: nothing below reads another inode or writes the device */
+	const struct ext2_inode *in = ext2_inode_ref(fs, ino, &err);
 
-	if (err)
+	if (!in)
+		return err;
+	if ((err = file_ok(in)))
 		return err;
 	m->idx = idx;
-	m->size = ext2_inode_size(&m->in);
+	m->size = ext2_inode_size(in);
 	m->pblk = 0;
 	m->n = 0;
 	m->split = false;
@@ -132,7 +140,7 @@ int ext2_pages_map_ahead(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigne
 		uint32_t p, run;
 		uint64_t left = end - lblk;
 
-		err = ext2_bmap_run(fs, &m->in, lblk, left < UINT32_MAX ? (uint32_t)left : UINT32_MAX,
+		err = ext2_bmap_run(fs, in, lblk, left < UINT32_MAX ? (uint32_t)left : UINT32_MAX,
 				    lblk > first ? expect : EXT2_RUN_ANY, &p, &run);
 		if (err) {
 			if (lblk - first < bpp)

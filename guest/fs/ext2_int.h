@@ -107,6 +107,10 @@ int ext2_gd_read(struct ext2_fs *fs, uint32_t group, struct ext2_group_desc *gd)
 int ext2_gd_write(struct ext2_fs *fs, uint32_t group, const struct ext2_group_desc *gd);
 /* The first 128 bytes of inode ino; -EINVAL when ino is out of range. */
 int ext2_inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in);
+/* The same without a copy: the remembered inode itself, valid until the
+ * next inode read or device write (a file's page-cache fills, ~75 emulated
+ * instructions of copying less each); NULL with *err on failure. */
+const struct ext2_inode *ext2_inode_ref(struct ext2_fs *fs, uint32_t ino, int *err);
 int ext2_inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in);
 /* A fresh inode: the whole on-disk slot zeroed, then in written over it. */
 int ext2_inode_init(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in);
@@ -154,7 +158,7 @@ int ext2_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t 
  * other than EXT2_RUN_ANY, a run that does not start at block want (a
  * caller continuing another run) is not counted: *run is 1. */
 #define EXT2_RUN_ANY UINT32_MAX   /* never a block number */
-int ext2_bmap_run(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk, uint32_t max,
+int ext2_bmap_run(struct ext2_fs *fs, const struct ext2_inode *in, uint64_t lblk, uint32_t max,
 		  uint32_t want, uint32_t *pblk, uint32_t *run);
 /* Frees every block mapping logical blocks >= first, indirect ones too. */
 int ext2_free_blocks_from(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first);

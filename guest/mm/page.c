@@ -175,6 +175,10 @@ uint64_t page_alloc_run_zeroed(uint64_t npages, uint64_t align)
 {
 	uint64_t pa = page_alloc_run(npages, align);
 
+	if (pa && ram_zero && !zero_check) {   /* no loop: emulated turns on kvm-pvm */
+		stats.zero_skipped += npages;
+		return pa;
+	}
 	for (uint64_t p = pa; pa && p < pa + (npages << X86_PAGE_SHIFT); p += X86_PAGE_SIZE) {
 		if (ram_zero && (!zero_check || page_is_zero(p))) {
 			stats.zero_skipped++;
