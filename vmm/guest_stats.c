@@ -25,6 +25,13 @@ static const char *const pcache_names[MV_PCACHE_NR] = {
 _Static_assert(sizeof(pcache_names) / sizeof(pcache_names[0]) == MV_PCACHE_NR,
 	       "a name per event");
 
+static const char *const large_names[MV_LARGE_NR] = {
+	[MV_LARGE_MAPPED] = "mapped", [MV_LARGE_UNITS] = "units", [MV_LARGE_FILLS] = "fills",
+	[MV_LARGE_HITS] = "hits",     [MV_LARGE_RECLAIMS] = "reclaims",
+};
+_Static_assert(sizeof(large_names) / sizeof(large_names[0]) == MV_LARGE_NR,
+	       "a name per large event");
+
 int64_t guest_stats_publish(const struct guest_mem *gm, struct guest_stats_ref *ref, gpa_t gpa,
 			    uint64_t size)
 {
@@ -57,22 +64,28 @@ json_t *guest_stats_json(const struct guest_mem *gm, const struct guest_stats_re
 
 	if (!ref->size)
 		return json_null();
-	if (ref->size < sizeof(s))
+	if (ref->size < MV_GUEST_STATS_V1_SIZE)
 		return error_json("shorter than struct mv_guest_stats version 1");
 	/* the range was checked at publish time, but check again: cheap */
-	const void *p = gm_ptr(gm, ref->gpa, sizeof(s));
+	size_t have = ref->size < sizeof(s) ? (size_t)ref->size : sizeof(s);
+	const void *p = gm_ptr(gm, ref->gpa, have);
 	if (!p)
 		return error_json("outside guest RAM");
-	memcpy(&s, p, sizeof(s));
+	memset(&s, 0, sizeof(s));
+	memcpy(&s, p, have);
 	if (s.magic != MV_GUEST_STATS_MAGIC)
 		return error_json("bad magic");
 	if (s.version < 1)
 		return error_json("bad version");
+	if (s.version >= 2 && have < MV_GUEST_STATS_V2_SIZE)
+		return error_json("shorter than struct mv_guest_stats version 2");
 	json_t *o = json_object();
 	json_object_set_new(o, "version", json_integer(s.version));
 	json_object_set_new(o, "faults", counters_json(s.fault, fault_names, MV_FAULT_NR));
 	json_object_set_new(o, "page_cache", counters_json(s.pcache, pcache_names, MV_PCACHE_NR));
 	json_object_set_new(o, "disk_requests", json_integer((json_int_t)s.disk_requests));
 	json_object_set_new(o, "forks", json_integer((json_int_t)s.forks));
+	if (s.version >= 2)
+		json_object_set_new(o, "large", counters_json(s.large, large_names, MV_LARGE_NR));
 	return o;
 }

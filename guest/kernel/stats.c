@@ -49,6 +49,11 @@ void stats_at_exit(void)
 	s->pcache[MV_PCACHE_WRITEBACKS] = pc.writebacks;
 	s->disk_requests = vblk_requests();
 	s->forks = stats_forks;
+	s->large[MV_LARGE_MAPPED] = f->large;
+	s->large[MV_LARGE_UNITS] = pc.units;
+	s->large[MV_LARGE_FILLS] = pc.unit_fills;
+	s->large[MV_LARGE_HITS] = pc.unit_hits;
+	s->large[MV_LARGE_RECLAIMS] = pc.unit_reclaims;
 	struct page_stats ps;
 	page_get_stats(&ps);
 	if (ps.zero_wrong)   /* only with zero_check: the loader's promise broken */

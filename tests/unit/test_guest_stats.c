@@ -36,6 +36,8 @@ static struct mv_guest_stats *guest_struct(void)
 		s->pcache[i] = 200 + i;
 	s->disk_requests = 300;
 	s->forks = 7;
+	for (unsigned i = 0; i < MV_LARGE_NR; i++)
+		s->large[i] = 400 + i;
 	return s;
 }
 
@@ -123,6 +125,36 @@ START_TEST(report_names_every_counter_the_guest_wrote)
 	ck_assert_int_eq(field(o, "page_cache", "writebacks"), 200 + MV_PCACHE_WRITEBACKS);
 	ck_assert_int_eq(field(o, NULL, "disk_requests"), 300);
 	ck_assert_int_eq(field(o, NULL, "forks"), 7);
+	ck_assert_int_eq(field(o, "large", "mapped"), 400 + MV_LARGE_MAPPED);
+	ck_assert_int_eq(field(o, "large", "units"), 400 + MV_LARGE_UNITS);
+	ck_assert_int_eq(field(o, "large", "fills"), 400 + MV_LARGE_FILLS);
+	ck_assert_int_eq(field(o, "large", "hits"), 400 + MV_LARGE_HITS);
+	ck_assert_int_eq(field(o, "large", "reclaims"), 400 + MV_LARGE_RECLAIMS);
+	ck_assert_uint_eq(json_object_size(json_object_get(o, "large")), MV_LARGE_NR);
+	json_decref(o);
+	gm_destroy(&gm);
+}
+END_TEST
+
+/* A kernel of version 1 publishes the shorter struct: reported as before. */
+START_TEST(report_reads_a_version_1_struct_without_the_later_fields)
+{
+	struct guest_stats_ref ref = { 0 };
+
+	ram_init();
+	struct mv_guest_stats *s = guest_struct();
+	s->version = 1;
+	ck_assert_int_eq(guest_stats_publish(&gm, &ref, AT, MV_GUEST_STATS_V1_SIZE), 0);
+	json_t *o = guest_stats_json(&gm, &ref);
+	ck_assert_int_eq(field(o, NULL, "version"), 1);
+	ck_assert_int_eq(field(o, "faults", "spurious"), 100 + MV_FAULT_SPURIOUS);
+	ck_assert_int_eq(field(o, NULL, "forks"), 7);
+	ck_assert_ptr_null(json_object_get(o, "large"));
+	json_decref(o);
+	/* but a version 2 struct must be whole */
+	s->version = 2;
+	o = guest_stats_json(&gm, &ref);
+	ck_assert_str_eq(error_of(o), "shorter than struct mv_guest_stats version 2");
 	json_decref(o);
 	gm_destroy(&gm);
 }
@@ -163,5 +195,6 @@ int main(void)
 	UNIT_CASE(s, report_is_null_when_nothing_was_published);
 	UNIT_CASE(s, report_names_every_counter_the_guest_wrote);
 	UNIT_CASE(s, report_says_what_is_wrong_with_a_scribbled_struct);
+	UNIT_CASE(s, report_reads_a_version_1_struct_without_the_later_fields);
 	return unit_run(s);
 }
