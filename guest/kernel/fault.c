@@ -140,17 +140,26 @@ static enum fault_result fault_file(const struct vma *v, uint64_t va, uint64_t *
 static const struct proc *seq_proc;
 static uint64_t seq_region;   /* the last region mapped large */
 
+/* *first: the file page at region's start (inside v); true if the cache's
+ * unit for it may map the region: a whole unit, all of it inside the file. */
+static bool large_unit_at(const struct vma *v, const struct vnode *vn, uint64_t region,
+			  uint64_t *first)
+{
+	*first = v->pgoff + ((region - v->start) >> X86_PAGE_SHIFT);
+	return !(*first & (PCACHE_UNIT_PAGES - 1)) &&
+	       *first + PCACHE_UNIT_PAGES <= vn->size >> X86_PAGE_SHIFT;
+}
+
 static uint64_t fault_large_ahead(const struct vma *v, uint64_t region, uint64_t *pde)
 {
 	const struct vnode *vn = mm_vma_vnode(v);
 	uint64_t bits = mm_pte_bits(v, true, false) | X86_PTE_PS;
 
 	for (unsigned k = 1; k <= LARGE_AHEAD; k++) {
-		uint64_t r = region + k * LARGE_SIZE;
-		uint64_t first = v->pgoff + ((r - v->start) >> X86_PAGE_SHIFT);
+		uint64_t r = region + k * LARGE_SIZE, first;
 		uint8_t *base;
 		if (!((r >> 21) & (X86_PT_ENTRIES - 1)) || r + LARGE_SIZE > v->end ||
-		    first + PCACHE_UNIT_PAGES > vn->size >> X86_PAGE_SHIFT || pde[k] ||
+		    !large_unit_at(v, vn, r, &first) || pde[k] ||
 		    pcache_unit_get(vfs_root, vn->ino, first, &base) < 0)
 			return r - LARGE_SIZE;
 		pde[k] = page_pa(base) | bits;
@@ -163,14 +172,12 @@ static uint64_t fault_large_ahead(const struct vma *v, uint64_t region, uint64_t
 static enum fault_result fault_file_large(const struct proc *p, const struct vma *v,
 					  uint64_t va)
 {
-	uint64_t region = va & ~(LARGE_SIZE - 1);
+	uint64_t region = va & ~(LARGE_SIZE - 1), first;
 	struct vnode *vn = mm_vma_vnode(v);
-	uint64_t first = v->pgoff + ((region - v->start) >> X86_PAGE_SHIFT);
 	uint8_t *base;
 	int err = 0;
 
-	if ((first & (PCACHE_UNIT_PAGES - 1)) ||
-	    first + PCACHE_UNIT_PAGES > vn->size >> X86_PAGE_SHIFT)
+	if (!large_unit_at(v, vn, region, &first))
 		return FAULT_LARGE_NO;
 	uint64_t *pde = pgtable_pde_alloc(va, &err);
 	if (!pde)

@@ -261,20 +261,35 @@ pcache_by_page(const uint8_t *page)
 
 /* Inline: fault-around's path. A page is cached on its own or in its
  * unit, never both, so pages of their own are looked for first. */
+/* The entry for page idx of ino in its unit, if a unit holds it. */
 static inline __attribute__((always_inline)) struct pcache_ent *
-pcache_lookup(uint32_t ino, uint64_t idx)
+unit_ent_lookup(uint32_t ino, uint64_t idx)
 {
-	if (!ready)
+	if (!units_used)
 		return NULL;
+	struct pcache_unit *u = unit_lookup(ino, idx & ~(uint64_t)PCACHE_UNIT_MASK);
+	return u && !unit_gone(u, idx & PCACHE_UNIT_MASK) ? &u->ent[idx & PCACHE_UNIT_MASK]
+							: NULL;
+}
+
+/* The entry of page idx of ino cached on its own (ready). */
+static inline __attribute__((always_inline)) struct pcache_ent *
+own_lookup(uint32_t ino, uint64_t idx)
+{
 	for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next)
 		if (ent[i].ino == ino && ent[i].idx == idx)
 			return &ent[i];
-	if (units_used) {
-		struct pcache_unit *u = unit_lookup(ino, idx & ~(uint64_t)PCACHE_UNIT_MASK);
-		if (u && !unit_gone(u, idx & PCACHE_UNIT_MASK))
-			return &u->ent[idx & PCACHE_UNIT_MASK];
-	}
 	return NULL;
+}
+
+static inline __attribute__((always_inline)) struct pcache_ent *
+pcache_lookup(uint32_t ino, uint64_t idx)
+{
+	struct pcache_ent *e;
+
+	if (!ready)
+		return NULL;
+	return (e = own_lookup(ino, idx)) ? e : unit_ent_lookup(ino, idx);
 }
 
 static bool pcache_reusable(const struct pcache_ent *e)
@@ -542,8 +557,9 @@ static __attribute__((noinline)) int pcache_get_slow(struct ext2_fs *fs, uint32_
 		    idx - seq_next < PCACHE_RA);
 	seq_ino = ino;
 	seq_next = idx + 1;
-	if ((e = pcache_lookup(ino, idx)))
-		stats.hits++;   /* a page of a unit */
+	/* not cached on its own (pcache_get_page looked): in a unit, or a miss */
+	if ((e = unit_ent_lookup(ino, idx)))
+		stats.hits++;
 	else if ((r = pcache_fill(fs, ino, idx, seq, &e)) < 0)
 		return r;
 	e->ref = 1;
@@ -560,19 +576,16 @@ pcache_get_page(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra r
 		uint8_t **page)
 {
 	/* A page is cached on its own or in its unit, never both. */
-	if (__builtin_expect(ready, 1)) {
-		for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next) {
-			struct pcache_ent *e = &ent[i];
-			if (e->ino != ino || e->idx != idx)
-				continue;
-			seq_ino = ino;   /* a hit is never a miss's readahead */
-			seq_next = idx + 1;
-			stats.hits++;
-			e->ref = 1;
-			e->maps += pin;   /* stays in the ring until the hand passes */
-			*page = e->page;
-			return 1;
-		}
+	struct pcache_ent *e;
+
+	if (__builtin_expect(ready, 1) && (e = own_lookup(ino, idx))) {
+		seq_ino = ino;   /* a hit is never a miss's readahead */
+		seq_next = idx + 1;
+		stats.hits++;
+		e->ref = 1;
+		e->maps += pin;   /* stays in the ring until the hand passes */
+		*page = e->page;
+		return 1;
 	}
 	return pcache_get_slow(fs, ino, idx, ra, pin, page);
 }

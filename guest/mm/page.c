@@ -154,20 +154,26 @@ static bool page_is_zero(uint64_t pa)
 	return true;
 }
 
-uint64_t page_alloc_zeroed(void)
+/* Zero pa, never handed out before (fresh), unless RAM is said to be zero
+ * (then only looked at with zero_check). */
+static void page_zero_fresh(uint64_t pa, bool fresh)
 {
-	bool fresh = ram_zero && !free_head;   /* from the frontier: never used */
-	uint64_t pa = page_take();
-
-	if (!pa)
-		return 0;
-	if (fresh && (!zero_check || page_is_zero(pa))) {
+	if (fresh && ram_zero && (!zero_check || page_is_zero(pa))) {
 		stats.zero_skipped++;
-		return pa;
+		return;
 	}
-	if (fresh)
+	if (fresh && ram_zero)
 		stats.zero_wrong++;
 	page_zero(pa);
+}
+
+uint64_t page_alloc_zeroed(void)
+{
+	bool fresh = !free_head;   /* from the frontier: never used */
+	uint64_t pa = page_take();
+
+	if (pa)
+		page_zero_fresh(pa, fresh);
 	return pa;
 }
 
@@ -179,15 +185,8 @@ uint64_t page_alloc_run_zeroed(uint64_t npages, uint64_t align)
 		stats.zero_skipped += npages;
 		return pa;
 	}
-	for (uint64_t p = pa; pa && p < pa + (npages << X86_PAGE_SHIFT); p += X86_PAGE_SIZE) {
-		if (ram_zero && (!zero_check || page_is_zero(p))) {
-			stats.zero_skipped++;
-			continue;
-		}
-		if (ram_zero)
-			stats.zero_wrong++;
-		page_zero(p);
-	}
+	for (uint64_t p = pa; pa && p < pa + (npages << X86_PAGE_SHIFT); p += X86_PAGE_SIZE)
+		page_zero_fresh(p, true);
 	return pa;
 }
 
