@@ -11,7 +11,8 @@ GBUILD := build/guest
 
 CC := gcc
 PKG_LIBS := jansson check
-HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ivmm -MD -MP
+HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ivmm -MD -MP -pthread
+HOST_LDFLAGS := -pthread
 # mapvisor itself links statically: the dynamic loader's work is a tenth of a
 # whole boot-and-exit (docs/benchmarks.md). Sanitizers need the dynamic runtime.
 MAPVISOR_LDFLAGS := -static

@@ -150,11 +150,11 @@ static int request(struct virtio_blk *b, const struct vq_chain *c)
 	return st;
 }
 
-static unsigned blk_notify(struct virtio_mmio_dev *t, unsigned qi)
+/* Every available chain of queue qi, with chain as scratch. */
+static unsigned serve_queue(struct virtio_mmio_dev *t, unsigned qi, struct vq_chain *c)
 {
 	struct virtio_blk *b = t->dev;
 	struct vq_state *q = &t->st.queue[qi];
-	struct vq_chain *c = &b->chain;
 	unsigned used = 0;
 	int r = 0;
 	/* One notify serves at most one ring's worth of chains. A driver never
@@ -192,6 +192,55 @@ static unsigned blk_notify(struct virtio_mmio_dev *t, unsigned qi)
 	else
 		virtio_mmio_fail(t, "queue %u: request with no device-writable status byte", qi);
 	return used;
+}
+
+/* The background queue's thread: the device lock is held while it serves
+ * the queue (reads included), as it is around every register access; the
+ * vCPU runs meanwhile unless it touches the device. */
+static void *bg_worker(void *arg)
+{
+	struct virtio_blk *b = arg;
+	struct virtio_mmio_dev *t = &b->mmio;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (!b->bg_kicked && !b->bg_stop)
+			pthread_cond_wait(&b->bg_cv, &b->lock);
+		if (b->bg_stop)
+			break;
+		b->bg_kicked = false;
+		/* the driver may have reset or failed since its notify */
+		uint32_t s = t->st.status;
+		if (!(s & VIRTIO_STATUS_DRIVER_OK) || (s & VIRTIO_STATUS_DEVICE_NEEDS_RESET) ||
+		    !t->st.queue[VIRTIO_BLK_BG_QUEUE].ready)
+			continue;
+		if (serve_queue(t, VIRTIO_BLK_BG_QUEUE, &b->bg_chain) > 0)
+			t->st.interrupt_status |= VIRTIO_MMIO_INT_VRING;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* Called with the device lock held (virtio_mmio_write). Queue 0 completes
+ * within the notify exit; the background queue is handed to the thread,
+ * which is started on its first use (without one, it is served here). */
+static unsigned blk_notify(struct virtio_mmio_dev *t, unsigned qi)
+{
+	struct virtio_blk *b = t->dev;
+
+	if (qi != VIRTIO_BLK_BG_QUEUE)
+		return serve_queue(t, qi, &b->chain);
+	if (!b->bg_started && !b->bg_failed) {
+		if (pthread_create(&b->bg_thread, NULL, bg_worker, b) == 0)
+			b->bg_started = true;
+		else
+			b->bg_failed = true;
+	}
+	if (!b->bg_started)
+		return serve_queue(t, qi, &b->bg_chain);
+	b->bg_kicked = true;
+	pthread_cond_signal(&b->bg_cv);
+	return 0;
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -268,10 +317,16 @@ int virtio_blk_init(struct virtio_blk *b, const struct guest_mem *gm, const char
 		.seg_max = VQ_MAX_SIZE - 2,   /* a chain also holds the header and status */
 		.blk_size = VIRTIO_BLK_BLK_SIZE,
 	};
+	b->cfg.num_queues = VIRTIO_BLK_QUEUES;
 	uint64_t features = VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
-			    VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | (ro ? VIRTIO_BIT(VIRTIO_BLK_F_RO) : 0);
-	virtio_mmio_init(&b->mmio, gm, b->name, base, irq, VIRTIO_ID_BLOCK, features, 1, &b->cfg,
-			 sizeof(b->cfg), &blk_ops, b);
+			    VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
+			    (ro ? VIRTIO_BIT(VIRTIO_BLK_F_RO) : 0);
+	virtio_mmio_init(&b->mmio, gm, b->name, base, irq, VIRTIO_ID_BLOCK, features,
+			 VIRTIO_BLK_QUEUES, &b->cfg, sizeof(b->cfg), &blk_ops, b);
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->bg_cv, NULL);
+	b->mmio.lock = &b->lock;
+	b->lock_ready = true;
 	return 0;
 fail:
 	close(b->fd);
@@ -279,8 +334,26 @@ fail:
 	return -1;
 }
 
+void virtio_blk_quiesce(struct virtio_blk *b)
+{
+	if (!b->bg_started)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->bg_stop = true;
+	pthread_cond_signal(&b->bg_cv);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->bg_thread, NULL);
+	b->bg_started = false;
+}
+
 void virtio_blk_close(struct virtio_blk *b)
 {
+	virtio_blk_quiesce(b);
+	if (b->lock_ready) {
+		pthread_cond_destroy(&b->bg_cv);
+		pthread_mutex_destroy(&b->lock);
+		b->lock_ready = false;
+	}
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;

@@ -1,11 +1,13 @@
 /* virtio-blk (virtio 1.2 §5.2) over a host image file, on the virtio-mmio
- * transport. One request queue; requests complete synchronously on the
- * QueueNotify exit (see virtio_mmio.h): pread/pwrite straight between the
- * image and guest RAM, FLUSH is fdatasync.
+ * transport. Requests on queue 0 complete synchronously on the QueueNotify
+ * exit (see virtio_mmio.h): pread/pwrite straight between the image and
+ * guest RAM, FLUSH is fdatasync. Queue 1 (the background queue) is served
+ * the same way by a thread of the device's own, after its notify returned.
  *
  * Offered: VERSION_1, SEG_MAX (a chain may carry VQ_MAX_SIZE - 2 data
  * buffers), BLK_SIZE (4096: the ext2 block size, so the guest page cache
- * reads whole pages), FLUSH, and RO for a disk opened `,ro`.
+ * reads whole pages), FLUSH, MQ (two queues), and RO for a disk opened
+ * `,ro`.
  *
  * Error mapping (status byte):
  *   OK      done
@@ -22,6 +24,7 @@
 #define VMM_BLK_DEV_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +34,11 @@
 #include "virtqueue.h"
 
 #define VIRTIO_BLK_BLK_SIZE 4096u
+/* Queues offered (VIRTIO_BLK_F_MQ): 0 completes within its notify exit;
+ * VIRTIO_BLK_BG_QUEUE completes in the background, for reads a driver
+ * starts and collects later. */
+#define VIRTIO_BLK_QUEUES   2u
+#define VIRTIO_BLK_BG_QUEUE 1u
 
 struct virtio_blk_stats {
 	uint64_t in, out, flush, get_id, other;   /* requests by type */
@@ -52,6 +60,14 @@ struct virtio_blk {
 	struct virtio_blk_config cfg; /* what config space reads return */
 	struct virtio_blk_stats stats;
 	struct vq_chain chain;        /* scratch for one request (6 KiB) */
+	/* The background queue (VIRTIO_BLK_BG_QUEUE): served by a thread of
+	 * its own, so that a driver can have a read done while it works. The
+	 * lock is the transport's (every register access) and the thread's. */
+	pthread_mutex_t lock;
+	pthread_cond_t bg_cv;
+	pthread_t bg_thread;
+	bool lock_ready, bg_started, bg_failed, bg_kicked, bg_stop;
+	struct vq_chain bg_chain;
 };
 
 /* Open the image (O_RDWR, or O_RDONLY for ro; never created; a regular file
@@ -59,6 +75,9 @@ struct virtio_blk {
  * `base` with `irq`. Returns 0, or -1 with the reason in e. */
 int virtio_blk_init(struct virtio_blk *b, const struct guest_mem *gm, const char *path,
 		    bool ro, unsigned index, gpa_t base, uint32_t irq, struct mv_err *e);
+/* Stop the background thread (nothing in flight afterwards): before the
+ * report reads the stats. virtio_blk_close does it too. */
+void virtio_blk_quiesce(struct virtio_blk *b);
 void virtio_blk_close(struct virtio_blk *b);
 
 #endif

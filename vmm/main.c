@@ -197,6 +197,8 @@ static int cmd_run(int argc, char **argv, struct timespec t0)
 			  gm_kind_name(vm->mem.kind));
 		status = vm_run(vm);
 	}
+	for (int i = 0; i < vm->ndisks; i++)
+		virtio_blk_quiesce(&vm->disk[i]);   /* its counters are final */
 	if (o.report && vm->mem.nregions && report_write(vm, o.report) < 0) {
 		log_err("report: %s: %s", o.report, strerror(errno));
 		if (status == MV_EXIT_OK)

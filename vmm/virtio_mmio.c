@@ -261,7 +261,7 @@ static void write_reg(struct virtio_mmio_dev *t, uint64_t off, uint32_t v)
 	log_debug("%s: write 0x%x to register 0x%03" PRIx64 " ignored", t->name, v, off);
 }
 
-void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, uint8_t *data, int size)
+static void mmio_read(struct virtio_mmio_dev *t, uint64_t off, uint8_t *data, int size)
 {
 	memset(data, 0, size);
 	if (off >= VIRTIO_MMIO_CONFIG) {
@@ -283,7 +283,7 @@ void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, uint8_t *data, in
 	memcpy(data, &v, 4);
 }
 
-void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off, const uint8_t *data, int size)
+static void mmio_write(struct virtio_mmio_dev *t, uint64_t off, const uint8_t *data, int size)
 {
 	if (off >= VIRTIO_MMIO_CONFIG || size != 4 || (off & 3)) {
 		/* the config fields this device offers are all read-only */
@@ -294,6 +294,24 @@ void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off, const uint8_t *d
 	uint32_t v;
 	memcpy(&v, data, 4);
 	write_reg(t, off, v);
+}
+
+void virtio_mmio_read(struct virtio_mmio_dev *t, uint64_t off, uint8_t *data, int size)
+{
+	if (t->lock)
+		pthread_mutex_lock(t->lock);
+	mmio_read(t, off, data, size);
+	if (t->lock)
+		pthread_mutex_unlock(t->lock);
+}
+
+void virtio_mmio_write(struct virtio_mmio_dev *t, uint64_t off, const uint8_t *data, int size)
+{
+	if (t->lock)
+		pthread_mutex_lock(t->lock);
+	mmio_write(t, off, data, size);
+	if (t->lock)
+		pthread_mutex_unlock(t->lock);
 }
 
 static void bus_read(struct vm *vm, void *opaque, uint64_t off, uint8_t *data, int size)

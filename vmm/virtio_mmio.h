@@ -5,7 +5,8 @@
  *
  * Completion is synchronous: a write to QueueNotify (one VM exit) makes the
  * device process every available request of that queue before the vCPU
- * resumes, fill the used ring and set InterruptStatus bit 0. No interrupt is
+ * resumes, fill the used ring and set InterruptStatus bit 0 (a device type
+ * may instead hand a queue to a thread of its own: then `lock`). No interrupt is
  * delivered yet (there is no irqchip), so the driver may simply poll the used
  * ring after its notify: the request is done when the notify returns. Exits
  * per request: 1 (the notify), or fewer when requests are batched before it.
@@ -17,6 +18,7 @@
 #ifndef VMM_VIRTIO_MMIO_H
 #define VMM_VIRTIO_MMIO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +68,9 @@ struct virtio_mmio_dev {
 	uint32_t config_len;
 	const struct virtio_dev_ops *ops;
 	void *dev;                    /* the device type's own struct */
+	/* Taken around every register access when the device type works on
+	 * a queue in a thread of its own (NULL: the vCPU thread only). */
+	pthread_mutex_t *lock;
 
 	uint64_t notifies;            /* QueueNotify writes acted on */
 	uint64_t ignored_notifies;    /* before DRIVER_OK, bad queue, or reset pending */

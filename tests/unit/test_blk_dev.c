@@ -2,6 +2,8 @@
  * writes through virtio_mmio_read/write, requests built in guest RAM, the
  * image checked on the host. */
 #include <errno.h>
+#include <sched.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -283,7 +285,7 @@ START_TEST(mmio_device_features_read_in_two_halves)
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
 	ck_assert_uint_eq(lo, (1u << VIRTIO_BLK_F_SEG_MAX) | (1u << VIRTIO_BLK_F_BLK_SIZE) |
-				      (1u << VIRTIO_BLK_F_FLUSH));
+				      (1u << VIRTIO_BLK_F_FLUSH) | (1u << VIRTIO_BLK_F_MQ));
 	ck_assert_uint_eq(hi, 1u << (VIRTIO_F_VERSION_1 - 32));   /* and no INDIRECT, EVENT_IDX */
 	finish();
 }
@@ -368,7 +370,9 @@ START_TEST(mmio_queue_num_max_and_missing_queues)
 	open_disk(false);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VQ_MAX_SIZE);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+	wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_BLK_BG_QUEUE);   /* the background queue */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VQ_MAX_SIZE);
+	wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_BLK_QUEUES);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 	wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
@@ -1002,6 +1006,68 @@ START_TEST(blk_notify_serves_at_most_one_ring_of_self_feeding_requests)
 }
 END_TEST
 
+/* ---- the background queue ---- */
+
+#define DESC1  0x40000ull
+#define AVAIL1 0x41000ull
+#define USED1  0x42000ull
+
+/* Its used index as another thread stores it. */
+static uint16_t bg_used_idx(void)
+{
+	const struct virtq_used *u = (const void *)ram(USED1, VIRTQ_USED_BYTES(QSIZE));
+	return __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE);
+}
+
+/* A read on queue 1 comes back in the used ring after its notify returned
+ * (the thread did it; completion is waited for, with a bound, not slept
+ * for); queue 0 still completes within its own notify meanwhile. */
+START_TEST(background_queue_completes_reads_on_its_own_thread)
+{
+	open_disk(false);
+	ck_assert_uint_eq(negotiate(DRIVER_FEATURES | F(VIRTIO_BLK_F_MQ)), S_ALL);
+	setup_queue(QSIZE, DESC, AVAIL, USED);
+	wr(VIRTIO_MMIO_QUEUE_SEL, VIRTIO_BLK_BG_QUEUE);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC1);
+	wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL1);
+	wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED1);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, S_ALL | VIRTIO_STATUS_DRIVER_OK);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), S_ALL | VIRTIO_STATUS_DRIVER_OK);
+	/* config space says two queues */
+	uint16_t nq = 0;
+	virtio_mmio_read(&b.mmio, VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config, num_queues),
+			 (uint8_t *)&nq, 2);
+	ck_assert_uint_eq(nq, VIRTIO_BLK_QUEUES);
+
+	/* header, 16 sectors of data, status on queue 1 */
+	struct virtq_desc *d = (struct virtq_desc *)ram(DESC1, VIRTQ_DESC_BYTES(QSIZE));
+	struct virtq_avail *a = (struct virtq_avail *)ram(AVAIL1, VIRTQ_AVAIL_BYTES(QSIZE));
+	put_hdr(1, VIRTIO_BLK_T_IN, 4);
+	memset(ram(DATA, 16 * SECT), 0, 16 * SECT);
+	d[0] = (struct virtq_desc){ HDR + 0x100, 16, VIRTQ_DESC_F_NEXT, 1 };
+	d[1] = (struct virtq_desc){ DATA, 16 * SECT, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
+	d[2] = (struct virtq_desc){ STATUS + 0x10, 1, VIRTQ_DESC_F_WRITE, 0 };
+	a->ring[0] = 0;
+	__atomic_store_n(&a->idx, 1, __ATOMIC_RELEASE);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_BLK_BG_QUEUE);
+	/* queue 0 meanwhile: done when its notify returns */
+	ck_assert_uint_eq(read_sectors(0, DATA + 64 * 1024, 2 * SECT), VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 2 * SECT; i++)
+		ck_assert_uint_eq(ram(DATA + 64 * 1024, 2 * SECT)[i], pattern(i));
+	for (int spins = 0; bg_used_idx() != 1; spins++) {
+		ck_assert_int_lt(spins, 50 * 1000 * 1000);
+		sched_yield();
+	}
+	ck_assert_uint_eq(status_of(1), VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 16 * SECT; i++)
+		ck_assert_uint_eq(ram(DATA, 16 * SECT)[i], pattern(4 * SECT + i));
+	ck_assert_uint_eq(b.stats.in, 2);
+	finish();   /* the thread is joined */
+}
+END_TEST
+
 int main(void)
 {
 	log_quiet = 1;   /* the device reports each reset it demands; expected here */
@@ -1050,5 +1116,6 @@ int main(void)
 	UNIT_CASE(s, blk_init_rejects_empty_image_and_directory);
 	UNIT_CASE(s, blk_init_refuses_image_another_writer_holds);
 	UNIT_CASE(s, blk_notify_serves_at_most_one_ring_of_self_feeding_requests);
+	UNIT_CASE(s, background_queue_completes_reads_on_its_own_thread);
 	return unit_run(s);
 }
