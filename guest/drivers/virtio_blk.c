@@ -58,11 +58,16 @@ static inline volatile uint8_t *vblk_status(const struct vblk *d)
 	return d->q + VBLK_OFF_STATUS;
 }
 
+static int vblk_read_start(void *dev, uint64_t sector, uint64_t pa, uint32_t len);
+static int vblk_read_finish(void *dev);
+
 static const struct blk_ops vblk_ops = {
 	.rw = vblk_rw_one,
 	.xfer = vblk_xfer,
 	.flush = vblk_flush,
 	.get_id = vblk_get_id,
+	.read_start = vblk_read_start,
+	.read_finish = vblk_read_finish,
 };
 
 static struct vblk vblk_devs[VBLK_DEVS_MAX];
@@ -193,6 +198,95 @@ int vblk_get_id(void *dev, char *out, size_t len)
 	return 0;
 }
 
+/* The background queue's parts, in its own page at the queue-0 offsets. */
+static inline struct virtq_desc *bg_desc(const struct vblk *d)
+{
+	return (struct virtq_desc *)(d->bg + VBLK_OFF_DESC);
+}
+
+static inline volatile uint16_t *bg_used_idx(const struct vblk *d)
+{
+	return &((struct virtq_used *)(d->bg + VBLK_OFF_USED))->idx;
+}
+
+static int vblk_read_start(void *dev, uint64_t sector, uint64_t pa, uint32_t len)
+{
+	struct vblk *d = dev;
+
+	if (!d->bg || d->broken)
+		return -EOPNOTSUPP;
+	if (d->bg_busy)
+		return -EBUSY;
+	struct virtio_blk_req_hdr *hdr = (struct virtio_blk_req_hdr *)(d->bg + VBLK_OFF_HDR);
+	hdr->type = VIRTIO_BLK_T_IN;
+	hdr->sector = sector;
+	d->bg[VBLK_OFF_STATUS] = VBLK_STATUS_NONE;
+	bg_desc(d)[1].addr = pa;
+	bg_desc(d)[1].len = len;
+	uint16_t idx = ++d->bg_idx;
+	d->requests++;
+	d->bg_busy = true;
+	barrier();   /* the chain is in memory before the index publishes it */
+	*(volatile uint16_t *)&((struct virtq_avail *)(d->bg + VBLK_OFF_AVAIL))->idx = idx;
+	mmio_write32(d->notify, VBLK_BG_QUEUE);
+	return 0;
+}
+
+static int vblk_read_finish(void *dev)
+{
+	struct vblk *d = dev;
+
+	if (!d->bg_busy)
+		return -EINVAL;
+	d->bg_busy = false;
+	uint64_t start = rdtsc();
+	while (*bg_used_idx(d) != d->bg_idx) {
+		if (rdtsc() - start > VBLK_POLL_TICKS) {
+			/* the device may still write the buffer: stop using it */
+			d->broken = true;
+			printk("virtio-blk: %s: background read lost, disk disabled\n",
+			       d->blk->name);
+			return -EIO;
+		}
+		cpu_relax();
+	}
+	barrier();   /* the data and status after the index */
+	uint8_t st = d->bg[VBLK_OFF_STATUS];
+	return st < VBLK_NR_STATUS ? vblk_errno[st] : -EIO;
+}
+
+/* The background queue, when the device has it: one page, a read's chain
+ * set up once (header, data, status; the data descriptor changes). No
+ * such queue is no error: reads are then all done in the notify. */
+static void vblk_bg_init(struct vblk *d, struct vmmio_dev *m)
+{
+	/* num_queues is the upper half of the 32-bit word at 32 */
+	const unsigned nq = offsetof(struct virtio_blk_config, num_queues);
+	_Static_assert(offsetof(struct virtio_blk_config, num_queues) % 4 == 2, "upper half");
+	if (!(d->features & VIRTIO_BIT(VIRTIO_BLK_F_MQ)) ||
+	    (vmmio_config32(m, nq & ~3u) >> 16) <= VBLK_BG_QUEUE ||
+	    vmmio_queue_max(m, VBLK_BG_QUEUE) < VBLK_BG_QSIZE)
+		return;
+	uint64_t pa = page_alloc();
+	if (!pa)
+		return;
+	page_zero(pa);
+	uint8_t *q = phys_to_virt(pa);
+	struct virtq_desc *desc = (struct virtq_desc *)(q + VBLK_OFF_DESC);
+	desc[0] = (struct virtq_desc){ pa + VBLK_OFF_HDR, sizeof(struct virtio_blk_req_hdr),
+				       VIRTQ_DESC_F_NEXT, 1 };
+	desc[1] = (struct virtq_desc){ 0, 0, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
+	desc[2] = (struct virtq_desc){ pa + VBLK_OFF_STATUS, 1, VIRTQ_DESC_F_WRITE, 0 };
+	((struct virtq_avail *)(q + VBLK_OFF_AVAIL))->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	if (vmmio_queue_enable(m, VBLK_BG_QUEUE, VBLK_BG_QSIZE, pa + VBLK_OFF_DESC,
+			       pa + VBLK_OFF_AVAIL, pa + VBLK_OFF_USED)) {
+		page_free(pa);
+		return;
+	}
+	d->bg = q;
+	d->bg_pa = pa;
+}
+
 /* Queue 0 in one page (layout in virtio_blk.h). */
 static int vblk_queue_init(struct vblk *d, struct vmmio_dev *m)
 {
@@ -230,7 +324,7 @@ int vblk_probe(struct vmmio_dev *m)
 {
 	const uint64_t wanted = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
 				VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
-				VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX);
+				VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_MQ);
 	struct vblk *d;
 	int err;
 
@@ -248,6 +342,7 @@ int vblk_probe(struct vmmio_dev *m)
 	err = vblk_queue_init(d, m);
 	if (err)
 		return err;
+	vblk_bg_init(d, m);
 
 	d->capacity = vmmio_config64(m, offsetof(struct virtio_blk_config, capacity));
 	d->blk_size = VIRTIO_BLK_SECTOR_SIZE;
@@ -292,6 +387,8 @@ free_queue:
 	/* The device has no request to look at the page for; the caller
 	 * marks it FAILED. */
 	page_free(d->page_pa);
+	if (d->bg)
+		page_free(d->bg_pa);
 	return err;
 }
 

@@ -1,7 +1,8 @@
 /* virtio-blk driver (virtio 1.2 §5.2) over virtio-mmio: one request queue,
  * one request in flight, completion by polling the used ring right after
- * the notify (no interrupts are delivered yet). Registers each disk with
- * the block layer (kernel/blk.h).
+ * the notify (no interrupts are delivered yet); and, when the device has a
+ * second queue, one background read on it (see VBLK_BG_QUEUE). Registers
+ * each disk with the block layer (kernel/blk.h).
  *
  * Queue 0 and everything a request needs live in one zeroed page:
  *
@@ -45,6 +46,13 @@
 #define VBLK_OFF_STATUS   0x810
 #define VBLK_OFF_ID       0x820
 
+/* The background queue (queue 1, when the device offers VIRTIO_BLK_F_MQ
+ * with two queues: mapvisor serves it in a thread of its own): one read
+ * at a time, started and collected later, in a page of its own with the
+ * same layout; descriptors 0, 1, 2 are header, data and status. */
+#define VBLK_BG_QUEUE     1u
+#define VBLK_BG_QSIZE     4u
+
 /* Used index polls after a notify before a request counts as lost. With
  * mapvisor the first check succeeds (completion is synchronous); a device
  * that completes in another thread gets this many TSC ticks, several
@@ -67,6 +75,10 @@ struct vblk {
 	uint64_t page_pa;
 	uint64_t late;                /* requests not done when the notify returned */
 	uint64_t requests;            /* sent, flushes included */
+	uint8_t *bg;                  /* the background queue's page, or NULL */
+	uint64_t bg_pa;
+	uint16_t bg_idx;              /* its last available index published */
+	bool bg_busy;                 /* a read is out on it */
 	struct vmmio_dev *mmio;
 	struct blk_dev *blk;
 };

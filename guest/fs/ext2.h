@@ -164,6 +164,12 @@ int64_t ext2_pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 /* ext2_pages_read into m->n contiguous pages at dst. */
 int64_t ext2_pages_read_into(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 			     uint8_t *dst);
+/* The same in two steps, so the caller can work while the device reads:
+ * start (0: started; 1: it cannot be, read with ext2_pages_read_into;
+ * -errno), then finish (what ext2_pages_read_into returns). One at a time
+ * a file system. */
+int ext2_pages_read_start(struct ext2_fs *fs, struct ext2_pages *m, uint8_t *dst);
+int64_t ext2_pages_read_finish(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m);
 /* Shrinking frees blocks; growing leaves a hole. Regular files only. */
 int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size);
 

@@ -186,6 +186,21 @@ int ext2_pages_map(struct ext2_fs *fs, uint32_t ino, uint64_t idx, unsigned max,
 /* The run into pages[k] or, when dst is set, into n contiguous pages at
  * dst (a large page-cache unit: one buffer, so no page list and no
  * segment a page; the block layer splits it at BLK_REQ_MAX). */
+/* The file bytes of the run (less than its pages at the end of the file). */
+static uint64_t run_len(const struct ext2_pages *m)
+{
+	uint64_t len = m->size - m->idx * FS_PAGE_SIZE;
+
+	return len < (uint64_t)m->n * FS_PAGE_SIZE ? len : (uint64_t)m->n * FS_PAGE_SIZE;
+}
+
+/* Whole blocks: the last one is the file's, so inside the volume, and its
+ * tail lands inside the last page. */
+static uint64_t run_bytes(const struct ext2_fs *fs, const struct ext2_pages *m)
+{
+	return (run_len(m) + fs->block_size - 1) & ~(uint64_t)(fs->block_size - 1);
+}
+
 static int64_t pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m,
 			  uint8_t *const *pages, uint8_t *dst)
 {
@@ -194,15 +209,11 @@ static int64_t pages_read(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m
 
 	if (m->n == 0)
 		return 0;
-	len = m->size - start;
-	if (len > (uint64_t)m->n * FS_PAGE_SIZE)
-		len = (uint64_t)m->n * FS_PAGE_SIZE;
+	len = run_len(m);
 	if (m->split)
 		return ext2_read(fs, ino, start, dst ? dst : pages[0], (size_t)len);
 	if (m->pblk) {
-		/* Whole blocks: the last one is the file's, so inside the
-		 * volume, and its tail lands inside the last page. */
-		uint64_t bytes = (len + fs->block_size - 1) & ~(uint64_t)(fs->block_size - 1);
+		uint64_t bytes = run_bytes(fs, m);
 		uint64_t off = ext2_blk_off(fs, m->pblk);
 
 		err = dst ? blk_read(fs->dev, off, dst, (size_t)bytes)
@@ -227,6 +238,26 @@ int64_t ext2_pages_read_into(struct ext2_fs *fs, uint32_t ino, struct ext2_pages
 			     uint8_t *dst)
 {
 	return pages_read(fs, ino, m, NULL, dst);
+}
+
+int ext2_pages_read_start(struct ext2_fs *fs, struct ext2_pages *m, uint8_t *dst)
+{
+	if (m->n == 0 || m->split || !m->pblk)
+		return 1;
+	int err = blk_read_start(fs->dev, ext2_blk_off(fs, m->pblk), dst, (size_t)run_bytes(fs, m));
+	if (err == -EOPNOTSUPP || err == -EBUSY)
+		return 1;
+	return err > 0 ? -EIO : err;
+}
+
+int64_t ext2_pages_read_finish(struct ext2_fs *fs, uint32_t ino, struct ext2_pages *m)
+{
+	int err = blk_read_finish(fs->dev);
+
+	if (err)
+		return err > 0 ? -EIO : err;
+	touch_atime(fs, ino);
+	return (int64_t)run_len(m);
 }
 
 /* Zeroes the bytes between size and the end of its block, so that a later

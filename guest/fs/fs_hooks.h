@@ -14,6 +14,12 @@
 
 /* 0 when all len bytes moved, else a negative errno (-EIO, -ENODEV...). */
 int blk_read(void *dev, uint64_t byte_off, void *buf, size_t len);
+/* A read the device does while the caller goes on: started (0), or
+ * -EOPNOTSUPP / -EBUSY when the caller must read with blk_read() instead
+ * (no such device, not whole sectors, one already out), or -errno; then
+ * blk_read_finish() waits for it: 0 or -errno. One at a time a device. */
+int blk_read_start(void *dev, uint64_t byte_off, void *buf, size_t len);
+int blk_read_finish(void *dev);
 int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len);
 /* Make every completed write durable. */
 int blk_flush(void *dev);

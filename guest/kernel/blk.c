@@ -158,6 +158,28 @@ static int blk_rw(struct blk_dev *b, bool write, uint64_t off, const void *buf, 
 	return blk_rw_split(b, write, off, pa, len);
 }
 
+int blk_read_start(void *dev, uint64_t byte_off, void *buf, size_t len)
+{
+	struct blk_dev *b = dev;
+	uint64_t pa;
+
+	if (!b || !b->ops->read_start || ((byte_off | len) & BLK_SECTOR_MASK) || !len ||
+	    len > BLK_REQ_MAX)
+		return -EOPNOTSUPP;
+	if (byte_off > b->bytes || len > b->bytes - byte_off)
+		return -EIO;
+	if (blk_dma_addr(buf, &pa))
+		return -EFAULT;
+	return b->ops->read_start(b->priv, byte_off >> BLK_SECTOR_SHIFT, pa, (uint32_t)len);
+}
+
+int blk_read_finish(void *dev)
+{
+	struct blk_dev *b = dev;
+
+	return b && b->ops->read_finish ? b->ops->read_finish(b->priv) : -EOPNOTSUPP;
+}
+
 int blk_read(void *dev, uint64_t byte_off, void *buf, size_t len)
 {
 	return blk_rw(dev, false, byte_off, buf, len);

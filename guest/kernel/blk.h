@@ -43,6 +43,11 @@ struct blk_ops {
 	int (*flush)(void *priv);
 	/* The device's identification string, NUL-terminated into out. */
 	int (*get_id)(void *priv, char *out, size_t len);
+	/* A read the device does while the kernel goes on (NULL: none), one
+	 * at a time: start (as rw; -EBUSY while one is out), then finish
+	 * (waits; its result). */
+	int (*read_start)(void *priv, uint64_t sector, uint64_t pa, uint32_t len);
+	int (*read_finish)(void *priv);
 };
 
 struct blk_dev {

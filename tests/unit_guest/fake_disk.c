@@ -56,6 +56,33 @@ int blk_read(void *dev, uint64_t byte_off, void *buf, size_t len)
 	return pread(d->fd, buf, len, (off_t)byte_off) == (ssize_t)len ? 0 : -EIO;
 }
 
+int blk_read_start(void *dev, uint64_t byte_off, void *buf, size_t len)
+{
+	struct fake_disk *d = dev;
+
+	if (!d->async)
+		return -EOPNOTSUPP;
+	if (d->started)
+		return -EBUSY;
+	d->started = true;
+	d->start_buf = buf;
+	d->start_off = byte_off;
+	d->start_len = len;
+	memset(buf, 0xa5, len);   /* not there yet */
+	return 0;
+}
+
+int blk_read_finish(void *dev)
+{
+	struct fake_disk *d = dev;
+
+	if (!d->started)
+		return -EINVAL;
+	d->started = false;
+	d->async_reads++;
+	return blk_read(dev, d->start_off, d->start_buf, d->start_len);
+}
+
 int blk_write(void *dev, uint64_t byte_off, const void *buf, size_t len)
 {
 	struct fake_disk *d = dev;

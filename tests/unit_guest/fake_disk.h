@@ -16,6 +16,15 @@ struct fake_disk {
 	unsigned reads, writes, flushes;
 	unsigned out_of_range; /* accesses refused for crossing the end */
 	int fail_writes_after; /* < 0: never; n: the write after n more fails */
+	/* blk_read_start: with async, the read is taken and done only at
+	 * blk_read_finish (the buffer holds junk until then); without, it is
+	 * refused (-EOPNOTSUPP) and the caller reads the plain way. */
+	bool async;
+	bool started;
+	void *start_buf;
+	uint64_t start_off;
+	size_t start_len;
+	unsigned async_reads;  /* started and finished */
 };
 
 /* Opens path read-write; size is the file's size. */
