@@ -150,23 +150,30 @@ static bool large_unit_at(const struct vma *v, const struct vnode *vn, uint64_t 
 	       *first + PCACHE_UNIT_PAGES <= vn->size >> X86_PAGE_SHIFT;
 }
 
-static uint64_t fault_large_ahead(const struct vma *v, uint64_t region, uint64_t *pde)
+static enum fault_result large_err(int err)
 {
-	const struct vnode *vn = mm_vma_vnode(v);
-	uint64_t bits = mm_pte_bits(v, true, false) | X86_PTE_PS;
+	return err == -EAGAIN ? FAULT_LARGE_NO : err == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
+}
 
-	for (unsigned k = 1; k <= LARGE_AHEAD; k++) {
-		uint64_t r = region + k * LARGE_SIZE, first;
-		uint8_t *base;
-		if (!((r >> 21) & (X86_PT_ENTRIES - 1)) || r + LARGE_SIZE > v->end ||
-		    !large_unit_at(v, vn, r, &first) || pde[k] ||
-		    pcache_unit_get(vfs_root, vn->ino, first, &base) < 0)
-			return r - LARGE_SIZE;
-		pde[k] = page_pa(base) | bits;
-		fault_stats.large++;
+/* Region k of a large fault (0: the faulting one, then the ones ahead)
+ * gets the unit of fill f: 1 or 0 as pcache_fill_end, or -errno. */
+static int large_map(struct pcache_fill *f, uint64_t *pde, unsigned k, uint64_t bits)
+{
+	uint8_t *base;
+	int got = pcache_fill_end(vfs_root, f, &base);
+
+	f->u = NULL;
+	if (got < 0)
+		return got;
+	pde[k] = page_pa(base) | bits;
+	fault_stats.large++;
+	if (k)
 		fault_stats.around++;
-	}
-	return region + LARGE_AHEAD * LARGE_SIZE;
+	else if (got)
+		fault_stats.pcache_hit++;
+	else
+		fault_stats.disk_read++;
+	return got;
 }
 
 static enum fault_result fault_file_large(const struct proc *p, const struct vma *v,
@@ -174,7 +181,6 @@ static enum fault_result fault_file_large(const struct proc *p, const struct vma
 {
 	uint64_t region = va & ~(LARGE_SIZE - 1), first;
 	struct vnode *vn = mm_vma_vnode(v);
-	uint8_t *base;
 	int err = 0;
 
 	if (!large_unit_at(v, vn, region, &first))
@@ -189,20 +195,41 @@ static enum fault_result fault_file_large(const struct proc *p, const struct vma
 		fault_stats.spurious++;
 		return FAULT_DONE;
 	}
-	int got = pcache_unit_get(vfs_root, vn->ino, first, &base);
-	if (got == -EAGAIN)
-		return FAULT_LARGE_NO;
-	if (got < 0)
-		return got == -ENOMEM ? FAULT_OOM : FAULT_BUS_IO;
-	*pde = page_pa(base) | mm_pte_bits(v, true, false) | X86_PTE_PS;
-	fault_stats.large++;
-	if (got)
-		fault_stats.pcache_hit++;
-	else
-		fault_stats.disk_read++;
+	/* In order: the regions ahead too, each unit read by the device in
+	 * the background while the next one is prepared (one at a time). */
 	bool seq = p == seq_proc && region == seq_region + LARGE_SIZE;
+	uint64_t bits = mm_pte_bits(v, true, false) | X86_PTE_PS;
+	struct pcache_fill fill[2];
+	unsigned cur = 0, k = 0;   /* fill[cur] is region k's, under way */
+	int got = pcache_fill_prep(vfs_root, vn->ino, first, &fill[cur]);
+	if (got == 0)
+		got = pcache_fill_start(vfs_root, &fill[cur], seq);
+	if (got < 0)
+		return large_err(got);
 	seq_proc = p;
-	seq_region = seq ? fault_large_ahead(v, region, pde) : region;
+	seq_region = region;
+	for (unsigned next = 1; seq && next <= LARGE_AHEAD; next++) {
+		uint64_t r = region + next * LARGE_SIZE, f;
+		if (!((r >> 21) & (X86_PT_ENTRIES - 1)) || r + LARGE_SIZE > v->end ||
+		    !large_unit_at(v, vn, r, &f) || pde[next])
+			break;
+		int rc = pcache_fill_prep(vfs_root, vn->ino, f, &fill[cur ^ 1]);
+		if ((got = large_map(&fill[cur], pde, k, bits)) < 0) {
+			if (rc >= 0)
+				pcache_fill_cancel(vfs_root, &fill[cur ^ 1]);
+			return k ? FAULT_DONE : large_err(got);
+		}
+		seq_region = region + k * LARGE_SIZE;
+		if (rc == 0)
+			rc = pcache_fill_start(vfs_root, &fill[cur ^ 1], true);
+		if (rc < 0)
+			return FAULT_DONE;   /* no unit ahead: the walk faults there */
+		cur ^= 1;
+		k = next;
+	}
+	if ((got = large_map(&fill[cur], pde, k, bits)) < 0)
+		return k ? FAULT_DONE : large_err(got);
+	seq_region = region + k * LARGE_SIZE;
 	return FAULT_DONE;
 }
 

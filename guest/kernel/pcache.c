@@ -88,6 +88,7 @@ struct pcache_unit {
 	uint16_t next;            /* chain by (ino, first) */
 	uint16_t pnext;           /* chain by base */
 	uint8_t ref;              /* clock */
+	uint8_t filling;          /* taken for a fill not yet ended: not a victim */
 };
 _Static_assert(PCACHE_UNITS_MAX < NIL, "unit numbers fit the chain links");
 
@@ -205,7 +206,7 @@ static bool ent_held(const struct pcache_ent *e)
 
 static bool unit_busy(const struct pcache_unit *u)
 {
-	return u->pde_maps || u->held;
+	return u->pde_maps || u->held || u->filling;
 }
 
 /* After u->pde_maps or u->held changed from what made unit_busy() was. */
@@ -877,36 +878,46 @@ static int unit_take_own(uint32_t ino, uint64_t first)
 	return 0;
 }
 
-static int unit_fill(struct ext2_fs *fs, struct pcache_unit *u, uint32_t ino, uint64_t first)
+/* Reads nothing more: the fill's slot is free again. */
+static void fill_drop(struct pcache_fill *f)
 {
-	for (unsigned k = 0; k < PCACHE_UNIT_PAGES;) {
-		struct ext2_pages m;
-		uint8_t *dst = u->base + ((uint64_t)k << PCACHE_SHIFT);
-		/* the next units' runs are looked up with this one's */
-		int err = ext2_pages_map_ahead(fs, ino, first + k, PCACHE_UNIT_PAGES - k,
-					       PCACHE_UNIT_AHEAD, &m);
-		if (err)
-			return err;
-		if (m.n == 0)
-			return -EAGAIN;   /* the file ends inside: not a unit */
-		int64_t got = ext2_pages_read_into(fs, ino, &m, dst);
-		if (got < 0)
-			return (int)got;
-		if ((uint64_t)got < (uint64_t)m.n << PCACHE_SHIFT) {
-			if (k + m.n < PCACHE_UNIT_PAGES)
-				return -EAGAIN;
-			arch_uaccess_zero(dst + got, ((uint64_t)m.n << PCACHE_SHIFT) - (uint64_t)got);
-		}
-		k += m.n;
+	struct pcache_unit *u = f->u;
+	bool was = unit_busy(u);
+
+	u->filling = 0;
+	unit_busy_changed(u, was);
+	f->u = NULL;
+}
+
+/* A run of the fill read, got bytes of it: short only at the end of the
+ * file, whose last page is then zeroed past it. */
+static int fill_got(struct pcache_fill *f, const struct ext2_pages *m, uint8_t *dst, int64_t got,
+		    bool last)
+{
+	if (got < 0)
+		return (int)got;
+	if ((uint64_t)got < (uint64_t)m->n << PCACHE_SHIFT) {
+		if (!last)
+			return -EAGAIN;   /* the file shrank under the unit */
+		arch_uaccess_zero(dst + got, ((uint64_t)m->n << PCACHE_SHIFT) - (uint64_t)got);
 	}
+	(void)f;
 	return 0;
 }
 
-int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base)
+/* The runs of a unit's pages (one, or two where an indirect block sits
+ * among the data): all read here but the largest, which is left for
+ * pcache_fill_start when it is big enough to be worth reading while the
+ * kernel does something else. */
+#define FILL_LATER_MIN 64u   /* pages */
+
+int pcache_fill_prep(struct ext2_fs *fs, uint32_t ino, uint64_t first, struct pcache_fill *f)
 {
 	struct pcache_unit *u;
 	int err;
 
+	f->u = NULL;
+	f->hit = f->later = f->started = false;
 	if (!units_max || (first & PCACHE_UNIT_MASK))
 		return -EAGAIN;
 	if (!ready)
@@ -919,30 +930,131 @@ int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **
 		unit_busy_changed(u, busy);
 		u->ref = 1;
 		stats.unit_hits++;
-		*base = u->base;
+		f->u = u;
+		f->hit = true;
 		return 1;
 	}
 	if ((err = unit_take_own(ino, first)))
 		return err;
 	if (!(u = unit_victim()))
 		return -EAGAIN;
-	if ((err = unit_fill(fs, u, ino, first)))
-		return err;   /* the slot stays free */
+	bool was = unit_busy(u);
+	u->filling = 1;
+	unit_busy_changed(u, was);
+	f->u = u;
+	f->ino = ino;
+	f->first = first;
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES;) {
+		struct ext2_pages m;
+		uint8_t *dst = u->base + ((uint64_t)k << PCACHE_SHIFT);
+		/* the next units' runs are looked up with this one's */
+		err = ext2_pages_map_ahead(fs, ino, first + k, PCACHE_UNIT_PAGES - k,
+					   PCACHE_UNIT_AHEAD, &m);
+		if (!err && m.n == 0)
+			err = -EAGAIN;   /* the file ends inside: not a unit */
+		if (err)
+			goto fail;
+		bool last = k + m.n == PCACHE_UNIT_PAGES;
+		if (!f->later && m.n >= FILL_LATER_MIN && m.pblk && !m.split) {
+			f->m = m;
+			f->dst = dst;
+			f->last = last;
+			f->later = true;
+		} else if ((err = fill_got(f, &m, dst, ext2_pages_read_into(fs, ino, &m, dst), last))) {
+			goto fail;
+		}
+		k += m.n;
+	}
+	return 0;
+fail:
+	fill_drop(f);
+	return err;
+}
+
+int pcache_fill_start(struct ext2_fs *fs, struct pcache_fill *f, bool background)
+{
+	if (!f->later)
+		return 0;
+	int r = background ? ext2_pages_read_start(fs, &f->m, f->dst) : 1;
+	if (r == 0) {
+		f->started = true;
+		return 0;
+	}
+	f->later = false;
+	if (r == 1)   /* no reading in the background: now */
+		r = fill_got(f, &f->m, f->dst, ext2_pages_read_into(fs, f->ino, &f->m, f->dst),
+			     f->last);
+	if (r)
+		fill_drop(f);
+	return r;
+}
+
+int pcache_fill_end(struct ext2_fs *fs, struct pcache_fill *f, uint8_t **base)
+{
+	struct pcache_unit *u = f->u;
+	int err = 0;
+
+	if (!u)
+		return -EAGAIN;   /* prep or start failed */
+	if (f->hit) {
+		*base = u->base;
+		return 1;
+	}
+	if (f->started)
+		err = fill_got(f, &f->m, f->dst, ext2_pages_read_finish(fs, f->ino, &f->m), f->last);
+	else if (f->later)
+		err = pcache_fill_start(fs, f, false);   /* never started: read it now */
+	if (err) {
+		if (f->u)
+			fill_drop(f);
+		return err;
+	}
 	for (unsigned w = 0; w < PCACHE_UNIT_PAGES / 64; w++)
 		u->gone[w] = 0;
-	u->ino = ino;
-	u->first = first;
+	u->ino = f->ino;
+	u->first = f->first;
 	u->ref = 1;
-	u->pde_maps = 1;
-	units_busy++;   /* it was not: a victim */
-	uint32_t h = unit_hash(ino, first);
+	u->pde_maps = 1;   /* busy all along: filling, now mapped */
+	u->filling = 0;
+	uint32_t h = unit_hash(f->ino, f->first);
 	u->next = ubucket[h];
 	ubucket[h] = (uint16_t)(u - units);
 	stats.unit_fills++;
-	seq_ino = ino;
-	seq_next = first + PCACHE_UNIT_PAGES;
+	seq_ino = f->ino;
+	seq_next = f->first + PCACHE_UNIT_PAGES;
 	*base = u->base;
 	return 0;
+}
+
+void pcache_fill_cancel(struct ext2_fs *fs, struct pcache_fill *f)
+{
+	if (!f->u)
+		return;
+	if (f->hit) {
+		pcache_unit_unmap(f->u->base);
+		f->u = NULL;
+		return;
+	}
+	if (f->started)   /* the device is writing the block: wait for it */
+		(void)ext2_pages_read_finish(fs, f->ino, &f->m);
+	fill_drop(f);
+}
+
+int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base)
+{
+	struct pcache_fill f;
+	int r = pcache_fill_prep(fs, ino, first, &f);
+
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		*base = f.u->base;
+		return 1;
+	}
+	/* nothing to do meanwhile: read in the notify, not in the background */
+	if ((r = pcache_fill_start(fs, &f, false)))
+		return r;
+	return pcache_fill_end(fs, &f, base);
 }
 
 void pcache_unit_unmap(uint8_t *base)

@@ -96,6 +96,29 @@ void pcache_set_units(unsigned max);
  * dropped while mapped, the file ends inside it, no slot is free): the
  * caller maps 4 KiB pages instead; other -errno from the read. */
 int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base);
+/* pcache_unit_get in three steps, so that the device can read one unit
+ * while the kernel prepares the next (one read of the kind at a time):
+ * prep finds the unit (1, counted mapped as by pcache_unit_get) or takes
+ * a slot for it and reads all but its largest run (0), or fails as
+ * pcache_unit_get does; start has the device read that run in the
+ * background when asked and it can (else reads it); end waits for it and gives the
+ * unit (1 found, 0 read, or -errno, the slot then free again). cancel
+ * undoes a prep that will not be ended. */
+struct pcache_fill {
+	struct pcache_unit *u;   /* NULL: nothing (failed, or ended) */
+	uint32_t ino;
+	uint64_t first;
+	bool hit;                /* found: nothing to read */
+	bool later;              /* m is left to read, into dst */
+	bool last;               /* m's pages end the unit */
+	bool started;            /* the device is reading m */
+	struct ext2_pages m;
+	uint8_t *dst;
+};
+int pcache_fill_prep(struct ext2_fs *fs, uint32_t ino, uint64_t first, struct pcache_fill *f);
+int pcache_fill_start(struct ext2_fs *fs, struct pcache_fill *f, bool background);
+int pcache_fill_end(struct ext2_fs *fs, struct pcache_fill *f, uint8_t **base);
+void pcache_fill_cancel(struct ext2_fs *fs, struct pcache_fill *f);
 /* One large mapping of the unit at base went. */
 void pcache_unit_unmap(uint8_t *base);
 /* When every unit is mapped, the cache asks fn to take the large mappings

@@ -1557,10 +1557,13 @@ static void two_windows(void)
 	map(VA1 + UNIT * PG, 2 * UNIT, R, 0, &E.fhuge, 0);
 }
 
-START_TEST(a_walk_in_order_gets_the_next_region_mapped_with_its_fault)
+/* async: a device that reads in the background (the unit of a region is
+ * read while the next one is prepared) */
+static void walk_in_order(bool async)
 {
 	units_on(4);
 	two_windows();
+	E.disk.async = async;
 	struct fault_stats before = fault_stats;
 	ck_assert_int_eq(fault(VA1 + 3 * PG, RD), FAULT_DONE);
 	ck_assert_int_eq(fault(VA1 + UNIT * PG, RD), FAULT_DONE);   /* the region after */
@@ -1570,6 +1573,21 @@ START_TEST(a_walk_in_order_gets_the_next_region_mapped_with_its_fault)
 	ck_assert_uint_eq(pde_of(VA1 + 3 * UNIT * PG), 0);
 	ck_assert_uint_eq(fault_stats.large, before.large + 3);
 	ck_assert_uint_eq(fault_stats.around, before.around + 1);
+	/* the second fault's own unit (unit 0 again: found) and the one ahead
+	 * (read): one background read */
+	ck_assert_uint_eq(E.disk.async_reads, async ? 1 : 0);
+	ck_assert(!E.disk.started);
+}
+
+START_TEST(a_walk_in_order_gets_the_next_region_mapped_with_its_fault)
+{
+	walk_in_order(false);
+}
+END_TEST
+
+START_TEST(a_walk_in_order_reads_the_units_ahead_in_the_background)
+{
+	walk_in_order(true);
 }
 END_TEST
 
@@ -1788,6 +1806,7 @@ int main(void)
 	    uaccess_copy_keeps_a_run_when_the_page_taken_back_is_not_in_it,
 	    large_read_fault_maps_the_whole_unit_read_only_with_one_entry,
 	    a_walk_in_order_gets_the_next_region_mapped_with_its_fault,
+	    a_walk_in_order_reads_the_units_ahead_in_the_background,
 	    a_fault_out_of_order_maps_its_own_region_only,
 	    large_entry_goes_for_a_store_and_the_page_stays_the_caches,
 	    large_entry_goes_when_part_of_its_region_is_unmapped_or_reprotected,
