@@ -176,8 +176,10 @@ static int large_map(struct pcache_fill *f, uint64_t *pde, unsigned k, uint64_t 
 	return got;
 }
 
-static enum fault_result fault_file_large(const struct proc *p, const struct vma *v,
-					  uint64_t va)
+/* Out of line: its two fills would give fault_handle, which every fault
+ * runs, a bigger frame and more to save. */
+static __attribute__((noinline)) enum fault_result
+fault_file_large(const struct proc *p, const struct vma *v, uint64_t va)
 {
 	uint64_t region = va & ~(LARGE_SIZE - 1), first;
 	struct vnode *vn = mm_vma_vnode(v);
