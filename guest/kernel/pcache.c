@@ -891,8 +891,7 @@ static void fill_drop(struct pcache_fill *f)
 
 /* A run of the fill read, got bytes of it: short only at the end of the
  * file, whose last page is then zeroed past it. */
-static int fill_got(struct pcache_fill *f, const struct ext2_pages *m, uint8_t *dst, int64_t got,
-		    bool last)
+static int fill_got(const struct ext2_pages *m, uint8_t *dst, int64_t got, bool last)
 {
 	if (got < 0)
 		return (int)got;
@@ -901,7 +900,6 @@ static int fill_got(struct pcache_fill *f, const struct ext2_pages *m, uint8_t *
 			return -EAGAIN;   /* the file shrank under the unit */
 		arch_uaccess_zero(dst + got, ((uint64_t)m->n << PCACHE_SHIFT) - (uint64_t)got);
 	}
-	(void)f;
 	return 0;
 }
 
@@ -960,7 +958,7 @@ int pcache_fill_prep(struct ext2_fs *fs, uint32_t ino, uint64_t first, struct pc
 			f->dst = dst;
 			f->last = last;
 			f->later = true;
-		} else if ((err = fill_got(f, &m, dst, ext2_pages_read_into(fs, ino, &m, dst), last))) {
+		} else if ((err = fill_got(&m, dst, ext2_pages_read_into(fs, ino, &m, dst), last))) {
 			goto fail;
 		}
 		k += m.n;
@@ -982,7 +980,7 @@ int pcache_fill_start(struct ext2_fs *fs, struct pcache_fill *f, bool background
 	}
 	f->later = false;
 	if (r == 1)   /* no reading in the background: now */
-		r = fill_got(f, &f->m, f->dst, ext2_pages_read_into(fs, f->ino, &f->m, f->dst),
+		r = fill_got(&f->m, f->dst, ext2_pages_read_into(fs, f->ino, &f->m, f->dst),
 			     f->last);
 	if (r)
 		fill_drop(f);
@@ -1001,7 +999,7 @@ int pcache_fill_end(struct ext2_fs *fs, struct pcache_fill *f, uint8_t **base)
 		return 1;
 	}
 	if (f->started)
-		err = fill_got(f, &f->m, f->dst, ext2_pages_read_finish(fs, f->ino, &f->m), f->last);
+		err = fill_got(&f->m, f->dst, ext2_pages_read_finish(fs, f->ino, &f->m), f->last);
 	else if (f->later)
 		err = pcache_fill_start(fs, f, false);   /* never started: read it now */
 	if (err) {
@@ -1038,23 +1036,6 @@ void pcache_fill_cancel(struct ext2_fs *fs, struct pcache_fill *f)
 	if (f->started)   /* the device is writing the block: wait for it */
 		(void)ext2_pages_read_finish(fs, f->ino, &f->m);
 	fill_drop(f);
-}
-
-int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base)
-{
-	struct pcache_fill f;
-	int r = pcache_fill_prep(fs, ino, first, &f);
-
-	if (r < 0)
-		return r;
-	if (r == 1) {
-		*base = f.u->base;
-		return 1;
-	}
-	/* nothing to do meanwhile: read in the notify, not in the background */
-	if ((r = pcache_fill_start(fs, &f, false)))
-		return r;
-	return pcache_fill_end(fs, &f, base);
 }
 
 void pcache_unit_unmap(uint8_t *base)

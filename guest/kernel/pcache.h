@@ -91,19 +91,18 @@ uint64_t pcache_reclaim_gen(void);
 #define PCACHE_UNIT_SHIFT 9u
 void pcache_set_units(unsigned max);
 /* The unit of ino from page first, read from fs if need be, with one more
- * large mapping counted: 1 found, 0 read, -EAGAIN when there is none to be
- * had (a page of it cached on its own is mapped or dirty, a page of it was
- * dropped while mapped, the file ends inside it, no slot is free): the
- * caller maps 4 KiB pages instead; other -errno from the read. */
-int pcache_unit_get(struct ext2_fs *fs, uint32_t ino, uint64_t first, uint8_t **base);
-/* pcache_unit_get in three steps, so that the device can read one unit
- * while the kernel prepares the next (one read of the kind at a time):
- * prep finds the unit (1, counted mapped as by pcache_unit_get) or takes
- * a slot for it and reads all but its largest run (0), or fails as
- * pcache_unit_get does; start has the device read that run in the
- * background when asked and it can (else reads it); end waits for it and gives the
- * unit (1 found, 0 read, or -errno, the slot then free again). cancel
- * undoes a prep that will not be ended. */
+ * large mapping counted, in three steps so that the device can read one
+ * unit while the kernel prepares the next (one such read at a time):
+ * - prep finds the unit (1) or takes a slot for it and reads all but its
+ *   largest run (0); -EAGAIN when there is none to be had (a page of it
+ *   cached on its own is mapped or dirty, a page of it was dropped while
+ *   mapped, the file ends inside it, no slot is free): the caller maps
+ *   4 KiB pages instead; other -errno from the reads;
+ * - start has the device read that run in the background when asked and
+ *   it can, else reads it (0 or -errno);
+ * - end waits for it and gives the unit (1 found, 0 read, or -errno, the
+ *   slot then free again);
+ * - cancel undoes a prep that will not be ended. */
 struct pcache_fill {
 	struct pcache_unit *u;   /* NULL: nothing (failed, or ended) */
 	uint32_t ino;
