@@ -141,16 +141,25 @@ static __attribute__((noinline)) int blk_rw_split(struct blk_dev *b, bool write,
 	return 0;
 }
 
+/* [off, off + len) inside the disk and buf where the device can reach it:
+ * 0 and its physical address, or -EIO / -EFAULT. */
+static inline __attribute__((always_inline)) int blk_check(const struct blk_dev *b, uint64_t off,
+							   const void *buf, size_t len, uint64_t *pa)
+{
+	if (off > b->bytes || len > b->bytes - off)
+		return -EIO;
+	return blk_dma_addr(buf, pa);
+}
+
 static int blk_rw(struct blk_dev *b, bool write, uint64_t off, const void *buf, size_t len)
 {
 	uint64_t pa;
+	int err;
 
 	if (!b)
 		return -ENODEV;
-	if (off > b->bytes || len > b->bytes - off)
-		return -EIO;
-	if (blk_dma_addr(buf, &pa))
-		return -EFAULT;
+	if ((err = blk_check(b, off, buf, len, &pa)))
+		return err;
 	/* The common case, whole sectors in one request, goes straight to
 	 * the driver (which refuses writes to a read-only disk itself). */
 	if (!((off | len) & BLK_SECTOR_MASK) && len - 1 < BLK_REQ_MAX)
@@ -162,14 +171,13 @@ int blk_read_start(void *dev, uint64_t byte_off, void *buf, size_t len)
 {
 	struct blk_dev *b = dev;
 	uint64_t pa;
+	int err;
 
 	if (!b || !b->ops->read_start || ((byte_off | len) & BLK_SECTOR_MASK) || !len ||
 	    len > BLK_REQ_MAX)
 		return -EOPNOTSUPP;
-	if (byte_off > b->bytes || len > b->bytes - byte_off)
-		return -EIO;
-	if (blk_dma_addr(buf, &pa))
-		return -EFAULT;
+	if ((err = blk_check(b, byte_off, buf, len, &pa)))
+		return err;
 	return b->ops->read_start(b->priv, byte_off >> BLK_SECTOR_SHIFT, pa, (uint32_t)len);
 }
 
