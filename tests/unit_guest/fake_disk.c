@@ -80,6 +80,8 @@ int blk_read_finish(void *dev)
 		return -EINVAL;
 	d->started = false;
 	d->async_reads++;
+	if (d->async_fails)
+		return -EIO;   /* the buffer keeps its junk */
 	return blk_read(dev, d->start_off, d->start_buf, d->start_len);
 }
 

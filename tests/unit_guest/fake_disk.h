@@ -20,6 +20,7 @@ struct fake_disk {
 	 * blk_read_finish (the buffer holds junk until then); without, it is
 	 * refused (-EOPNOTSUPP) and the caller reads the plain way. */
 	bool async;
+	bool async_fails;      /* the background read ends in -EIO */
 	bool started;
 	void *start_buf;
 	uint64_t start_off;

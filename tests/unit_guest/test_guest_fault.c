@@ -1591,6 +1591,33 @@ START_TEST(a_walk_in_order_reads_the_units_ahead_in_the_background)
 }
 END_TEST
 
+/* A background read that fails maps nothing ahead, keeps the fault's own
+ * region, and leaves the slot free: the region faults in later, read the
+ * plain way. */
+START_TEST(a_failed_background_read_maps_nothing_and_frees_its_unit)
+{
+	units_on(2);
+	two_windows();
+	E.disk.async = true;
+	E.disk.async_fails = true;
+	ck_assert_int_eq(fault(VA1 + 3 * PG, RD), FAULT_DONE);
+	ck_assert_int_eq(fault(VA1 + UNIT * PG, RD), FAULT_DONE);
+	ck_assert_uint_ne(pde_of(VA1 + UNIT * PG) & X86_PTE_PS, 0);   /* its own: unit 0 */
+	ck_assert_uint_eq(pde_of(VA1 + 2 * UNIT * PG), 0);
+	ck_assert_uint_eq(E.disk.async_reads, 1);
+	ck_assert(!E.disk.started);
+	/* the slot is free again: the region gets unit 1 when it faults */
+	E.disk.async = E.disk.async_fails = false;
+	ck_assert_int_eq(fault(VA1 + 2 * UNIT * PG + 5, RD), FAULT_DONE);
+	ck_assert_uint_ne(pde_of(VA1 + 2 * UNIT * PG) & X86_PTE_PS, 0);
+	assert_unit_bytes(VA1 + 2 * UNIT * PG, UNIT);
+	/* two slots, two units: nothing was taken back for it (a slot lost
+	 * to the failed read would have cost unit 0 its mappings) */
+	ck_assert_uint_ne(pde_of(VA1) & X86_PTE_PS, 0);
+	ck_assert_uint_ne(pde_of(VA1 + UNIT * PG) & X86_PTE_PS, 0);
+}
+END_TEST
+
 START_TEST(a_fault_out_of_order_maps_its_own_region_only)
 {
 	units_on(4);
@@ -1807,6 +1834,7 @@ int main(void)
 	    large_read_fault_maps_the_whole_unit_read_only_with_one_entry,
 	    a_walk_in_order_gets_the_next_region_mapped_with_its_fault,
 	    a_walk_in_order_reads_the_units_ahead_in_the_background,
+	    a_failed_background_read_maps_nothing_and_frees_its_unit,
 	    a_fault_out_of_order_maps_its_own_region_only,
 	    large_entry_goes_for_a_store_and_the_page_stays_the_caches,
 	    large_entry_goes_when_part_of_its_region_is_unmapped_or_reprotected,
