@@ -169,10 +169,10 @@ EXT2_HG_OBJS += $(HG)/fs/ext2_file.o
 EXT2_HG_OBJS += $(HG)/fs/ext2_namei.o
 $(BUILD)/tests/test_guest_ext2: $(EXT2_HG_OBJS) $(FAKE_DISK)
 HOST_FILES := $(BUILD)/tests/unit_guest/host_files.o
-$(BUILD)/tests/test_guest_pcache: $(HG)/kernel/pcache.o $(EXT2_HG_OBJS) $(FAKE_DISK) $(HOST_FILES)
+$(BUILD)/tests/test_guest_pcache: $(HG)/kernel/pcache.o $(HG)/kernel/pcache_unit.o $(EXT2_HG_OBJS) $(FAKE_DISK) $(HOST_FILES)
 # The fault path over the whole of mm/ and the page cache; fake_kernel.c
 # stands in for proc.c, file.c, vfs.c and arch/x86.
-FAULT_HG_OBJS := $(HG)/kernel/fault.o $(HG)/kernel/mm.o $(HG)/kernel/pcache.o
+FAULT_HG_OBJS := $(HG)/kernel/fault.o $(HG)/kernel/mm.o $(HG)/kernel/pcache.o $(HG)/kernel/pcache_unit.o
 FAULT_HG_OBJS += $(HG)/kernel/uaccess.o
 FAULT_HG_OBJS += $(HG)/mm/vma.o $(HG)/mm/pgtable.o $(HG)/mm/page.o $(HG)/mm/shm.o
 FAULT_HG_OBJS += $(HG)/mm/pageref.o

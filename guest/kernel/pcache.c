@@ -15,92 +15,30 @@
  * pages that continue the first one's disk blocks and are not cached yet,
  * all with one device request. The caller may also ask for readahead or
  * forbid it (madvise SEQUENTIAL and RANDOM). */
-#include "kernel/pcache.h"
+#include "kernel/pcache_int.h"
 
 #include "arch/x86/syscall_arch.h"
 #include "fs/fs_hooks.h"
 #include "lib/errno.h"
 
 #define PCACHE_BUCKETS 2048u  /* power of two; chains of about one entry */
-#define NIL            0xffffu
 /* Readahead window: 128 KiB, one request of 32 pages. */
 #define PCACHE_RA      32u
 
-struct pcache_ent {
-	uint32_t ino;             /* 0: free, or forgotten while still mapped */
-	uint64_t idx;
-	uint8_t *page;            /* the entry's for good once handed out */
-	uint16_t next;            /* hash chain by (ino, idx) */
-	uint16_t pnext;           /* hash chain by page address */
-	uint16_t rprev, rnext;    /* the ring of reusable entries */
-	uint8_t in_ring;
-	uint32_t maps;            /* user PTEs mapping the page: not a victim */
-	uint8_t ref;              /* clock: used since the hand last passed */
-	uint8_t busy;             /* taken for a fill in progress: not a victim */
-	uint8_t dirty;            /* written through a shared mapping since the
-				     last writeback */
-};
-/* A page of its own is an entry of ent[] (in the chains and the ring); an
- * entry of a large unit is one of uents[], whose place says which unit and
- * page it stands for (page, ino and idx unused): a new unit's entries are
- * zero memory, with nothing to set up for its 512 pages. */
-_Static_assert(PCACHE_MAX < NIL, "entry numbers fit the chain links");
-
-static struct pcache_ent ent[PCACHE_MAX];
+struct pcache_ent pc_ent[PCACHE_MAX];
 static uint16_t bucket[PCACHE_BUCKETS];
 static uint16_t pbucket[PCACHE_BUCKETS];   /* by page address */
 static uint32_t nused;        /* entries ever handed out: [0, nused) */
 static uint16_t ring = NIL;   /* the clock hand: the next reusable entry */
 static uint32_t reclaim_hand; /* over the whole table, for reclaim */
-static uint64_t reclaim_gen;  /* calls of reclaim */
-static bool ready;
-static struct pcache_stats stats;
+uint64_t pc_reclaim_gen;
+bool pc_ready;
+struct pcache_stats pc_stats;
 static uint32_t ndirty;       /* entries with dirty set */
 static pcache_reclaim_fn reclaim;
-/* The page after the last one asked for: a miss there is sequential. */
-static uint32_t seq_ino;
-static uint64_t seq_next;
-
-/* Large units (pcache.h): PCACHE_UNIT_PAGES entries each, in page-sized
- * blocks of their own, never in the chains or the ring; found through the
- * unit, by (ino, first) or by block address. A unit is intact while every
- * entry holds (ino, first + k), no gone bit set: only then may a large
- * entry map it. */
-#define PCACHE_UNITS_MAX 1024u          /* 2 GiB */
-#define PCACHE_UBUCKETS  256u
-#define PCACHE_UNIT_MASK (PCACHE_UNIT_PAGES - 1)
-#define PCACHE_UNIT_BYTES ((uint64_t)PCACHE_UNIT_PAGES << PCACHE_SHIFT)
-/* Pages past a unit whose disk run its fill looks up too (ext2 remembers
- * it): the next three units of a sequential reader walk no block map. */
-#define PCACHE_UNIT_AHEAD (3 * PCACHE_UNIT_PAGES)
-
-struct pcache_unit {
-	uint32_t ino;             /* 0: no file range (never filled or reused) */
-	uint64_t first;           /* page index of ent[0]: a multiple of the unit */
-	uint8_t *base;            /* the block: PCACHE_UNIT_BYTES, aligned to it */
-	struct pcache_ent *ent;   /* ent[k] holds the page base + k pages */
-	uint32_t pde_maps;        /* large entries mapping the whole block */
-	uint32_t held;            /* entries mapped or dirty (not reusable) */
-	uint64_t gone[PCACHE_UNIT_PAGES / 64];   /* entries dropped: no longer
-						    (ino, first + k); one
-						    clear makes a fill's
-						    512 entries valid */
-	uint16_t next;            /* chain by (ino, first) */
-	uint16_t pnext;           /* chain by base */
-	uint8_t ref;              /* clock */
-	uint8_t filling;          /* taken for a fill not yet ended: not a victim */
-};
-_Static_assert(PCACHE_UNITS_MAX < NIL, "unit numbers fit the chain links");
-
-static struct pcache_unit units[PCACHE_UNITS_MAX];
-static struct pcache_ent *uents;   /* units[i].ent == uents + i * unit pages */
-static unsigned units_max, units_used, unit_hand;
-static unsigned units_busy;   /* units with a large mapping or a held entry */
-static uint16_t ubucket[PCACHE_UBUCKETS], upbucket[PCACHE_UBUCKETS];
-static pcache_reclaim_unit_fn reclaim_unit;
-/* Entries of their own per hash of ino: 0 means the file has none, so a
- * new unit needs no lookups for pages cached outside it. */
-static uint16_t ino_own[256];
+uint32_t pc_seq_ino;
+uint64_t pc_seq_next;
+uint16_t pc_ino_own[256];
 
 static uint32_t pcache_hash(uint32_t ino, uint64_t idx)
 {
@@ -112,55 +50,12 @@ static uint32_t pcache_phash(const uint8_t *page)
 	return (uint32_t)((uint64_t)page >> PCACHE_SHIFT) & (PCACHE_BUCKETS - 1);
 }
 
-static uint32_t unit_hash(uint32_t ino, uint64_t first)
-{
-	return (uint32_t)((ino * 0x9e3779b1u) ^ (first >> PCACHE_UNIT_SHIFT)) &
-	       (PCACHE_UBUCKETS - 1);
-}
-
-static uint32_t unit_phash(const uint8_t *base)
-{
-	return (uint32_t)((uint64_t)base / PCACHE_UNIT_BYTES) & (PCACHE_UBUCKETS - 1);
-}
-
-static void pcache_init(void)
+void pcache_init(void)
 {
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		bucket[i] = pbucket[i] = NIL;
-	for (uint32_t i = 0; i < PCACHE_UBUCKETS; i++)
-		ubucket[i] = NIL;
-	if (!units_used)
-		for (uint32_t i = 0; i < PCACHE_UBUCKETS; i++)
-			upbucket[i] = NIL;
-	ready = true;
-}
-
-static inline __attribute__((always_inline)) struct pcache_unit *
-unit_lookup(uint32_t ino, uint64_t first)
-{
-	for (uint16_t i = ubucket[unit_hash(ino, first)]; i != NIL; i = units[i].next)
-		if (units[i].ino == ino && units[i].first == first)
-			return &units[i];
-	return NULL;
-}
-
-static struct pcache_unit *unit_by_base(const uint8_t *base)
-{
-	for (uint16_t i = upbucket[unit_phash(base)]; i != NIL; i = units[i].pnext)
-		if (units[i].base == base)
-			return &units[i];
-	return NULL;
-}
-
-static bool ent_own(const struct pcache_ent *e)
-{
-	return (uintptr_t)e - (uintptr_t)ent < sizeof(ent);
-}
-
-/* Of a unit's entry (!ent_own). */
-static struct pcache_unit *unit_of(const struct pcache_ent *e)
-{
-	return &units[((uintptr_t)e - (uintptr_t)uents) / sizeof(*e) / PCACHE_UNIT_PAGES];
+	pcache_units_init();
+	pc_ready = true;
 }
 
 static uint8_t *ent_page(const struct pcache_ent *e)
@@ -169,20 +64,6 @@ static uint8_t *ent_page(const struct pcache_ent *e)
 		return e->page;
 	const struct pcache_unit *u = unit_of(e);
 	return u->base + ((uint64_t)(e - u->ent) << PCACHE_SHIFT);
-}
-
-static bool unit_gone(const struct pcache_unit *u, unsigned k)
-{
-	return u->gone[k / 64] >> (k % 64) & 1;
-}
-
-static bool unit_intact(const struct pcache_unit *u)
-{
-	uint64_t any = 0;
-
-	for (unsigned w = 0; w < PCACHE_UNIT_PAGES / 64; w++)
-		any |= u->gone[w];
-	return !any;
 }
 
 /* The file and page an entry holds (ino 0: none). */
@@ -197,23 +78,6 @@ static uint32_t ent_ino(const struct pcache_ent *e)
 static uint64_t ent_idx(const struct pcache_ent *e)
 {
 	return ent_own(e) ? e->idx : unit_of(e)->first + (uint64_t)(e - unit_of(e)->ent);
-}
-
-static bool ent_held(const struct pcache_ent *e)
-{
-	return e->maps || e->dirty;
-}
-
-static bool unit_busy(const struct pcache_unit *u)
-{
-	return u->pde_maps || u->held || u->filling;
-}
-
-/* After u->pde_maps or u->held changed from what made unit_busy() was. */
-static void unit_busy_changed(const struct pcache_unit *u, bool was)
-{
-	if (was != unit_busy(u))
-		units_busy += was ? (unsigned)-1 : 1;
 }
 
 /* After e->maps or e->dirty changed from what made ent_held() was: a
@@ -246,12 +110,12 @@ static inline __attribute__((always_inline)) void ent_maps_add(struct pcache_ent
 static inline __attribute__((always_inline)) struct pcache_ent *
 pcache_by_page(const uint8_t *page)
 {
-	if (!ready)
+	if (!pc_ready)
 		return NULL;
-	for (uint16_t i = pbucket[pcache_phash(page)]; i != NIL; i = ent[i].pnext)
-		if (ent[i].page == page)
-			return &ent[i];
-	if (units_used) {
+	for (uint16_t i = pbucket[pcache_phash(page)]; i != NIL; i = pc_ent[i].pnext)
+		if (pc_ent[i].page == page)
+			return &pc_ent[i];
+	if (pc_units_used) {
 		const uint8_t *base = (const uint8_t *)((uint64_t)page & ~(PCACHE_UNIT_BYTES - 1));
 		struct pcache_unit *u = unit_by_base(base);
 		if (u)
@@ -260,13 +124,11 @@ pcache_by_page(const uint8_t *page)
 	return NULL;
 }
 
-/* Inline: fault-around's path. A page is cached on its own or in its
- * unit, never both, so pages of their own are looked for first. */
 /* The entry for page idx of ino in its unit, if a unit holds it. */
 static inline __attribute__((always_inline)) struct pcache_ent *
 unit_ent_lookup(uint32_t ino, uint64_t idx)
 {
-	if (!units_used)
+	if (!pc_units_used)
 		return NULL;
 	struct pcache_unit *u = unit_lookup(ino, idx & ~(uint64_t)PCACHE_UNIT_MASK);
 	return u && !unit_gone(u, idx & PCACHE_UNIT_MASK) ? &u->ent[idx & PCACHE_UNIT_MASK]
@@ -277,18 +139,20 @@ unit_ent_lookup(uint32_t ino, uint64_t idx)
 static inline __attribute__((always_inline)) struct pcache_ent *
 own_lookup(uint32_t ino, uint64_t idx)
 {
-	for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = ent[i].next)
-		if (ent[i].ino == ino && ent[i].idx == idx)
-			return &ent[i];
+	for (uint16_t i = bucket[pcache_hash(ino, idx)]; i != NIL; i = pc_ent[i].next)
+		if (pc_ent[i].ino == ino && pc_ent[i].idx == idx)
+			return &pc_ent[i];
 	return NULL;
 }
 
+/* Inline: fault-around's path. A page is cached on its own or in its
+ * unit, never both, so pages of their own are looked for first. */
 static inline __attribute__((always_inline)) struct pcache_ent *
 pcache_lookup(uint32_t ino, uint64_t idx)
 {
 	struct pcache_ent *e;
 
-	if (!ready)
+	if (!pc_ready)
 		return NULL;
 	return (e = own_lookup(ino, idx)) ? e : unit_ent_lookup(ino, idx);
 }
@@ -302,17 +166,17 @@ static bool pcache_reusable(const struct pcache_ent *e)
  * a free one (no file page in it) at the hand, to be reused first. */
 static void ring_insert(struct pcache_ent *e)
 {
-	uint16_t self = (uint16_t)(e - ent);
+	uint16_t self = (uint16_t)(e - pc_ent);
 
 	if (ring == NIL) {
 		e->rprev = e->rnext = self;
 		ring = self;
 	} else {
-		uint16_t tail = ent[ring].rprev;
+		uint16_t tail = pc_ent[ring].rprev;
 		e->rnext = ring;
 		e->rprev = tail;
-		ent[tail].rnext = self;
-		ent[ring].rprev = self;
+		pc_ent[tail].rnext = self;
+		pc_ent[ring].rprev = self;
 		if (!e->ino)
 			ring = self;
 	}
@@ -321,13 +185,13 @@ static void ring_insert(struct pcache_ent *e)
 
 static void ring_remove(struct pcache_ent *e)
 {
-	uint16_t self = (uint16_t)(e - ent);
+	uint16_t self = (uint16_t)(e - pc_ent);
 
 	if (e->rnext == self) {
 		ring = NIL;
 	} else {
-		ent[e->rprev].rnext = e->rnext;
-		ent[e->rnext].rprev = e->rprev;
+		pc_ent[e->rprev].rnext = e->rnext;
+		pc_ent[e->rnext].rprev = e->rprev;
 		if (ring == self)
 			ring = e->rnext;
 	}
@@ -360,11 +224,11 @@ static void pcache_unlink(struct pcache_ent *e)
 		return;
 	}
 	uint16_t *link = &bucket[pcache_hash(e->ino, e->idx)];
-	uint16_t self = (uint16_t)(e - ent);
+	uint16_t self = (uint16_t)(e - pc_ent);
 
-	ino_own[e->ino & 255]--;
+	pc_ino_own[e->ino & 255]--;
 	while (*link != self)
-		link = &ent[*link].next;
+		link = &pc_ent[*link].next;
 	*link = e->next;
 	e->ino = 0;
 	if (e->dirty) {   /* the file's bytes there are gone (truncate, unlink) */
@@ -388,11 +252,11 @@ static struct pcache_ent *pcache_victim(void)
 	if (nused < PCACHE_MAX) {
 		uint8_t *page = fs_page_alloc();
 		if (page) {
-			e = &ent[nused++];
+			e = &pc_ent[nused++];
 			e->page = page;
 			e->pnext = pbucket[pcache_phash(page)];
-			pbucket[pcache_phash(page)] = (uint16_t)(e - ent);
-			stats.pages++;
+			pbucket[pcache_phash(page)] = (uint16_t)(e - pc_ent);
+			pc_stats.pages++;
 			e->busy = 1;
 			return e;
 		}
@@ -400,7 +264,7 @@ static struct pcache_ent *pcache_victim(void)
 			return NULL;
 	}
 	while (ring != NIL) {
-		e = &ent[ring];
+		e = &pc_ent[ring];
 		if (!pcache_reusable(e)) {   /* mapped or dirtied since it joined */
 			ring_remove(e);
 			continue;
@@ -412,7 +276,7 @@ static struct pcache_ent *pcache_victim(void)
 		}
 		if (e->ino) {
 			pcache_unlink(e);
-			stats.evictions++;
+			pc_stats.evictions++;
 		}
 		ring_remove(e);
 		e->busy = 1;
@@ -422,22 +286,22 @@ static struct pcache_ent *pcache_victim(void)
 	 * mappings (written first if dirty), as Linux's reclaim does, so a
 	 * walk over a mapping bigger than the cache goes on. */
 	for (uint32_t step = 0; reclaim && step < nused; step++) {
-		e = &ent[reclaim_hand];
+		e = &pc_ent[reclaim_hand];
 		reclaim_hand = reclaim_hand + 1 == nused ? 0 : reclaim_hand + 1;
 		if (e->busy || !e->ino)
 			continue;
 		/* taken first, so that its unpins and writeback do not put it
 		 * in the ring only for it to leave again */
 		e->busy = 1;
-		reclaim_gen++;
+		pc_reclaim_gen++;
 		if (!reclaim(e->ino, e->idx, e->page) || e->maps || e->dirty) {
 			e->busy = 0;
 			pcache_update(e);
 			continue;
 		}
 		pcache_unlink(e);
-		stats.evictions++;
-		stats.reclaimed++;
+		pc_stats.evictions++;
+		pc_stats.reclaimed++;
 		if (e->in_ring)
 			ring_remove(e);
 		return e;
@@ -460,7 +324,7 @@ void pcache_set_reclaim(pcache_reclaim_fn fn)
 
 uint64_t pcache_reclaim_gen(void)
 {
-	return reclaim_gen;
+	return pc_reclaim_gen;
 }
 
 uint8_t *pcache_find(uint32_t ino, uint64_t idx)
@@ -492,7 +356,7 @@ static __attribute__((noinline)) int pcache_fill(struct ext2_fs *fs, uint32_t in
 	int64_t got;
 	int err;
 
-	stats.misses++;
+	pc_stats.misses++;
 	if (idx > (UINT64_MAX >> PCACHE_SHIFT) - PCACHE_RA)
 		return -EINVAL;
 	/* Read ahead only up to the next page already here. */
@@ -532,12 +396,12 @@ static __attribute__((noinline)) int pcache_fill(struct ext2_fs *fs, uint32_t in
 		e->idx = idx + k;
 		e->ref = k == 0;   /* read ahead, not yet used */
 		e->next = bucket[h];
-		bucket[h] = (uint16_t)(e - ent);
+		bucket[h] = (uint16_t)(e - pc_ent);
 	}
-	ino_own[ino & 255] += (uint16_t)n;
+	pc_ino_own[ino & 255] += (uint16_t)n;
 	pcache_release(run, 0, taken);   /* filled ones join the ring last */
 	if (n > 1)
-		stats.readahead += n - 1;
+		pc_stats.readahead += n - 1;
 	*out = run[0];
 	return 0;
 }
@@ -551,16 +415,16 @@ static __attribute__((noinline)) int pcache_get_slow(struct ext2_fs *fs, uint32_
 	struct pcache_ent *e;
 	int r = 1;
 
-	if (!ready)
+	if (!pc_ready)
 		pcache_init();
 	bool seq = ra == PCACHE_RA_ALWAYS ||
-		   (ra == PCACHE_RA_AUTO && ino == seq_ino && idx >= seq_next &&
-		    idx - seq_next < PCACHE_RA);
-	seq_ino = ino;
-	seq_next = idx + 1;
+		   (ra == PCACHE_RA_AUTO && ino == pc_seq_ino && idx >= pc_seq_next &&
+		    idx - pc_seq_next < PCACHE_RA);
+	pc_seq_ino = ino;
+	pc_seq_next = idx + 1;
 	/* not cached on its own (pcache_get_page looked): in a unit, or a miss */
 	if ((e = unit_ent_lookup(ino, idx)))
-		stats.hits++;
+		pc_stats.hits++;
 	else if ((r = pcache_fill(fs, ino, idx, seq, &e)) < 0)
 		return r;
 	e->ref = 1;
@@ -579,10 +443,10 @@ pcache_get_page(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcache_ra r
 	/* A page is cached on its own or in its unit, never both. */
 	struct pcache_ent *e;
 
-	if (__builtin_expect(ready, 1) && (e = own_lookup(ino, idx))) {
-		seq_ino = ino;   /* a hit is never a miss's readahead */
-		seq_next = idx + 1;
-		stats.hits++;
+	if (__builtin_expect(pc_ready, 1) && (e = own_lookup(ino, idx))) {
+		pc_seq_ino = ino;   /* a hit is never a miss's readahead */
+		pc_seq_next = idx + 1;
+		pc_stats.hits++;
 		e->ref = 1;
 		e->maps += pin;   /* stays in the ring until the hand passes */
 		*page = e->page;
@@ -607,7 +471,7 @@ int pcache_get_pinned(struct ext2_fs *fs, uint32_t ino, uint64_t idx, enum pcach
  * else one pass over the table: either way bounded by the smaller. */
 void pcache_drop(uint32_t ino, uint64_t from, uint64_t to)
 {
-	if (!ready || from >= to)
+	if (!pc_ready || from >= to)
 		return;
 	if (to - from < nused) {
 		for (uint64_t idx = from; idx < to; idx++) {
@@ -618,16 +482,35 @@ void pcache_drop(uint32_t ino, uint64_t from, uint64_t to)
 		return;
 	}
 	for (uint32_t i = 0; i < nused; i++)
-		if (ent[i].ino == ino && ent[i].idx >= from && ent[i].idx < to)
-			pcache_unlink(&ent[i]);
-	for (unsigned i = 0; i < units_used; i++) {
-		struct pcache_unit *u = &units[i];
+		if (pc_ent[i].ino == ino && pc_ent[i].idx >= from && pc_ent[i].idx < to)
+			pcache_unlink(&pc_ent[i]);
+	for (unsigned i = 0; i < pc_units_used; i++) {
+		struct pcache_unit *u = &pc_units[i];
 		if (u->ino != ino || u->first >= to || u->first + PCACHE_UNIT_PAGES <= from)
 			continue;
 		for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++)
 			if (!unit_gone(u, k) && u->first + k >= from && u->first + k < to)
 				pcache_unlink(&u->ent[k]);
 	}
+}
+
+int pcache_own_release(uint32_t ino, uint64_t first)
+{
+	if (!pc_ino_own[ino & 255])
+		return 0;
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++) {
+		struct pcache_ent *e = pcache_lookup(ino, first + k);
+		if (!e)
+			continue;
+		if (!pcache_reusable(e))
+			return -EAGAIN;
+	}
+	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++) {
+		struct pcache_ent *e = pcache_lookup(ino, first + k);
+		if (e)
+			pcache_unlink(e);
+	}
+	return 0;
 }
 
 void pcache_pin(uint8_t *page)
@@ -690,7 +573,7 @@ static int pcache_write_ent(struct ext2_fs *fs, struct pcache_ent *e, uint64_t s
 		if ((uint64_t)w < n)
 			return -EIO;
 	}
-	stats.writebacks++;
+	pc_stats.writebacks++;
 	bool was = ent_held(e);
 	e->dirty = 0;
 	ndirty--;
@@ -711,16 +594,16 @@ int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size)
 	int err = 0;
 
 	for (uint32_t i = 0; ndirty && i < nused; i++)
-		if (ent[i].ino == ino && ent[i].dirty) {
-			int e = pcache_write_ent(fs, &ent[i], size);
+		if (pc_ent[i].ino == ino && pc_ent[i].dirty) {
+			int e = pcache_write_ent(fs, &pc_ent[i], size);
 			if (e && !err)
 				err = e;
 		}
-	for (unsigned i = 0; ndirty && i < units_used; i++)
-		for (unsigned k = 0; units[i].ino == ino && units[i].held && k < PCACHE_UNIT_PAGES;
+	for (unsigned i = 0; ndirty && i < pc_units_used; i++)
+		for (unsigned k = 0; pc_units[i].ino == ino && pc_units[i].held && k < PCACHE_UNIT_PAGES;
 		     k++) {
-			struct pcache_ent *e = &units[i].ent[k];
-			if (e->dirty && !unit_gone(&units[i], k)) {
+			struct pcache_ent *e = &pc_units[i].ent[k];
+			if (e->dirty && !unit_gone(&pc_units[i], k)) {
 				int r = pcache_write_ent(fs, e, size);
 				if (r && !err)
 					err = r;
@@ -732,324 +615,21 @@ int pcache_sync(struct ext2_fs *fs, uint32_t ino, uint64_t size)
 void pcache_reset(void)
 {
 	for (uint32_t i = 0; i < nused; i++) {
-		fs_page_free(ent[i].page);
-		ent[i] = (struct pcache_ent){ .page = NULL };
+		fs_page_free(pc_ent[i].page);
+		pc_ent[i] = (struct pcache_ent){ .page = NULL };
 	}
 	for (uint32_t i = 0; i < PCACHE_BUCKETS; i++)
 		pbucket[i] = NIL;
 	nused = reclaim_hand = ndirty = 0;
 	ring = NIL;
-	/* units keep their blocks, empty, for the next file system */
-	for (unsigned i = 0; i < units_used; i++) {
-		struct pcache_unit *u = &units[i];
-		for (unsigned k = 0; u->held && k < PCACHE_UNIT_PAGES; k++)
-			u->ent[k].maps = u->ent[k].dirty = 0;
-		u->ino = 0;
-		u->pde_maps = u->held = 0;
-	}
-	units_busy = 0;
+	pcache_units_reset();
 	for (unsigned i = 0; i < 256; i++)
-		ino_own[i] = 0;
-	stats.pages = 0;
-	ready = false;
-}
-
-/* ---- large units ---- */
-
-void pcache_set_units(unsigned max)
-{
-	units_max = max < PCACHE_UNITS_MAX ? max : PCACHE_UNITS_MAX;
-	if (units_max < units_used)
-		units_max = units_used;
-}
-
-void pcache_set_reclaim_unit(pcache_reclaim_unit_fn fn)
-{
-	reclaim_unit = fn;
-}
-
-static void unit_unhash(struct pcache_unit *u)
-{
-	uint16_t *link = &ubucket[unit_hash(u->ino, u->first)];
-	uint16_t self = (uint16_t)(u - units);
-
-	while (*link != self)
-		link = &units[*link].next;
-	*link = u->next;
-	u->ino = 0;
-}
-
-/* A new slot while there are fewer than units_max and memory gives the
- * blocks; NULL otherwise (units_max then stops there). The entries of all
- * units come in one zeroed run, taken with the first: one run per unit
- * would put the frontier off 2 MiB, and the next block's alignment would
- * skip (and list as free, one emulated loop turn each) almost a whole
- * unit. */
-static struct pcache_unit *unit_new(void)
-{
-	static unsigned uents_cap;
-
-	if (!uents) {
-		size_t bytes = (size_t)units_max * PCACHE_UNIT_PAGES * sizeof(struct pcache_ent);
-		uents = fs_pages_alloc_run((bytes + FS_PAGE_SIZE - 1) / FS_PAGE_SIZE, FS_PAGE_SIZE,
-					   true);
-		uents_cap = uents ? units_max : 0;
-	}
-	uint8_t *base = units_used < uents_cap
-				? fs_pages_alloc_run(PCACHE_UNIT_PAGES, PCACHE_UNIT_BYTES, false)
-				: NULL;
-	if (!base) {
-		units_max = units_used;
-		return NULL;
-	}
-	struct pcache_unit *u = &units[units_used];
-	*u = (struct pcache_unit){ .base = base,
-				   .ent = uents + (size_t)units_used * PCACHE_UNIT_PAGES };
-	u->pnext = upbucket[unit_phash(base)];
-	upbucket[unit_phash(base)] = (uint16_t)units_used;
-	units_used++;
-	stats.units++;
-	return u;
-}
-
-/* A slot for a new unit: a new one while allowed, else the first the
- * clock finds unused; when every unit is mapped, large mappings are
- * taken back (reclaim_unit) from the first unit that has no other hold. */
-static struct pcache_unit *unit_victim(void)
-{
-	if (units_used < units_max) {
-		struct pcache_unit *u = unit_new();
-		if (u)
-			return u;
-	}
-	for (unsigned step = 0; units_busy < units_used && step < 2 * units_used; step++) {
-		struct pcache_unit *u = &units[unit_hand];
-		unit_hand = unit_hand + 1 == units_used ? 0 : unit_hand + 1;
-		if (unit_busy(u))
-			continue;
-		if (u->ino && u->ref) {
-			u->ref = 0;
-			continue;
-		}
-		if (u->ino)
-			unit_unhash(u);
-		return u;
-	}
-	/* a second chance here too: a unit mapped by the fault that is filling
-	 * this one (a walk's last region, or one mapped ahead) is not the one
-	 * taken back */
-	for (unsigned step = 0; reclaim_unit && step < 2 * units_used; step++) {
-		struct pcache_unit *u = &units[unit_hand];
-		unit_hand = unit_hand + 1 == units_used ? 0 : unit_hand + 1;
-		if (!u->ino || u->held)
-			continue;
-		if (u->ref) {
-			u->ref = 0;
-			continue;
-		}
-		reclaim_gen++;
-		if (!reclaim_unit(u->ino, u->first, u->base) || unit_busy(u))
-			continue;
-		unit_unhash(u);
-		stats.unit_reclaims++;
-		return u;
-	}
-	return NULL;
-}
-
-/* The pages [first, first + unit) cached on their own must go first:
- * a page is cached once. -EAGAIN if one of them is mapped or dirty. */
-static int unit_take_own(uint32_t ino, uint64_t first)
-{
-	if (!ino_own[ino & 255])
-		return 0;
-	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++) {
-		struct pcache_ent *e = pcache_lookup(ino, first + k);
-		if (!e)
-			continue;
-		if (!pcache_reusable(e))
-			return -EAGAIN;
-	}
-	for (unsigned k = 0; k < PCACHE_UNIT_PAGES; k++) {
-		struct pcache_ent *e = pcache_lookup(ino, first + k);
-		if (e)
-			pcache_unlink(e);
-	}
-	return 0;
-}
-
-/* Reads nothing more: the fill's slot is free again. */
-static void fill_drop(struct pcache_fill *f)
-{
-	struct pcache_unit *u = f->u;
-	bool was = unit_busy(u);
-
-	u->filling = 0;
-	unit_busy_changed(u, was);
-	f->u = NULL;
-}
-
-/* A run of the fill read, got bytes of it: short only at the end of the
- * file, whose last page is then zeroed past it. */
-static int fill_got(const struct ext2_pages *m, uint8_t *dst, int64_t got, bool last)
-{
-	if (got < 0)
-		return (int)got;
-	if ((uint64_t)got < (uint64_t)m->n << PCACHE_SHIFT) {
-		if (!last)
-			return -EAGAIN;   /* the file shrank under the unit */
-		arch_uaccess_zero(dst + got, ((uint64_t)m->n << PCACHE_SHIFT) - (uint64_t)got);
-	}
-	return 0;
-}
-
-/* The runs of a unit's pages (one, or two where an indirect block sits
- * among the data): all read here but the largest, which is left for
- * pcache_fill_start when it is big enough to be worth reading while the
- * kernel does something else. */
-#define FILL_LATER_MIN 64u   /* pages */
-
-int pcache_fill_prep(struct ext2_fs *fs, uint32_t ino, uint64_t first, struct pcache_fill *f)
-{
-	struct pcache_unit *u;
-	int err;
-
-	f->u = NULL;
-	f->hit = f->later = f->started = false;
-	if (!units_max || (first & PCACHE_UNIT_MASK))
-		return -EAGAIN;
-	if (!ready)
-		pcache_init();
-	if ((u = unit_lookup(ino, first))) {
-		if (!unit_intact(u))
-			return -EAGAIN;
-		bool busy = unit_busy(u);
-		u->pde_maps++;
-		unit_busy_changed(u, busy);
-		u->ref = 1;
-		stats.unit_hits++;
-		f->u = u;
-		f->hit = true;
-		return 1;
-	}
-	if ((err = unit_take_own(ino, first)))
-		return err;
-	if (!(u = unit_victim()))
-		return -EAGAIN;
-	bool was = unit_busy(u);
-	u->filling = 1;
-	unit_busy_changed(u, was);
-	f->u = u;
-	f->ino = ino;
-	f->first = first;
-	for (unsigned k = 0; k < PCACHE_UNIT_PAGES;) {
-		struct ext2_pages m;
-		uint8_t *dst = u->base + ((uint64_t)k << PCACHE_SHIFT);
-		/* the next units' runs are looked up with this one's */
-		err = ext2_pages_map_ahead(fs, ino, first + k, PCACHE_UNIT_PAGES - k,
-					   PCACHE_UNIT_AHEAD, &m);
-		if (!err && m.n == 0)
-			err = -EAGAIN;   /* the file ends inside: not a unit */
-		if (err)
-			goto fail;
-		bool last = k + m.n == PCACHE_UNIT_PAGES;
-		if (!f->later && m.n >= FILL_LATER_MIN && m.pblk && !m.split) {
-			f->m = m;
-			f->dst = dst;
-			f->last = last;
-			f->later = true;
-		} else if ((err = fill_got(&m, dst, ext2_pages_read_into(fs, ino, &m, dst), last))) {
-			goto fail;
-		}
-		k += m.n;
-	}
-	return 0;
-fail:
-	fill_drop(f);
-	return err;
-}
-
-int pcache_fill_start(struct ext2_fs *fs, struct pcache_fill *f, bool background)
-{
-	if (!f->later)
-		return 0;
-	int r = background ? ext2_pages_read_start(fs, &f->m, f->dst) : 1;
-	if (r == 0) {
-		f->started = true;
-		return 0;
-	}
-	f->later = false;
-	if (r == 1)   /* no reading in the background: now */
-		r = fill_got(&f->m, f->dst, ext2_pages_read_into(fs, f->ino, &f->m, f->dst),
-			     f->last);
-	if (r)
-		fill_drop(f);
-	return r;
-}
-
-int pcache_fill_end(struct ext2_fs *fs, struct pcache_fill *f, uint8_t **base)
-{
-	struct pcache_unit *u = f->u;
-	int err = 0;
-
-	if (!u)
-		return -EAGAIN;   /* prep or start failed */
-	if (f->hit) {
-		*base = u->base;
-		return 1;
-	}
-	if (f->started)
-		err = fill_got(&f->m, f->dst, ext2_pages_read_finish(fs, f->ino, &f->m), f->last);
-	else if (f->later)
-		err = pcache_fill_start(fs, f, false);   /* never started: read it now */
-	if (err) {
-		if (f->u)
-			fill_drop(f);
-		return err;
-	}
-	for (unsigned w = 0; w < PCACHE_UNIT_PAGES / 64; w++)
-		u->gone[w] = 0;
-	u->ino = f->ino;
-	u->first = f->first;
-	u->ref = 1;
-	u->pde_maps = 1;   /* busy all along: filling, now mapped */
-	u->filling = 0;
-	uint32_t h = unit_hash(f->ino, f->first);
-	u->next = ubucket[h];
-	ubucket[h] = (uint16_t)(u - units);
-	stats.unit_fills++;
-	seq_ino = f->ino;
-	seq_next = f->first + PCACHE_UNIT_PAGES;
-	*base = u->base;
-	return 0;
-}
-
-void pcache_fill_cancel(struct ext2_fs *fs, struct pcache_fill *f)
-{
-	if (!f->u)
-		return;
-	if (f->hit) {
-		pcache_unit_unmap(f->u->base);
-		f->u = NULL;
-		return;
-	}
-	if (f->started)   /* the device is writing the block: wait for it */
-		(void)ext2_pages_read_finish(fs, f->ino, &f->m);
-	fill_drop(f);
-}
-
-void pcache_unit_unmap(uint8_t *base)
-{
-	struct pcache_unit *u = ready ? unit_by_base(base) : NULL;
-
-	if (u && u->pde_maps) {
-		bool busy = unit_busy(u);
-		u->pde_maps--;
-		unit_busy_changed(u, busy);
-	}
+		pc_ino_own[i] = 0;
+	pc_stats.pages = 0;
+	pc_ready = false;
 }
 
 void pcache_get_stats(struct pcache_stats *st)
 {
-	*st = stats;
+	*st = pc_stats;
 }
