@@ -162,7 +162,6 @@ static int large_map(struct pcache_fill *f, uint64_t *pde, unsigned k, uint64_t 
 	uint8_t *base;
 	int got = pcache_fill_end(vfs_root, f, &base);
 
-	f->u = NULL;
 	if (got < 0)
 		return got;
 	pde[k] = page_pa(base) | bits;

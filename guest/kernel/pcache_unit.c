@@ -257,6 +257,7 @@ int pcache_fill_end(struct ext2_fs *fs, struct pcache_fill *f, uint8_t **base)
 		return -EAGAIN;   /* prep or start failed */
 	if (f->hit) {
 		*base = u->base;
+		f->u = NULL;   /* ended */
 		return 1;
 	}
 	if (f->started)
@@ -282,6 +283,7 @@ int pcache_fill_end(struct ext2_fs *fs, struct pcache_fill *f, uint8_t **base)
 	pc_seq_ino = f->ino;
 	pc_seq_next = f->first + PCACHE_UNIT_PAGES;
 	*base = u->base;
+	f->u = NULL;   /* ended */
 	return 0;
 }
 
